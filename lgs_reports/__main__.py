@@ -1,0 +1,3 @@
+from lgs_reports.cli import main
+
+raise SystemExit(main())

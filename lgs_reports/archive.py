@@ -1,0 +1,723 @@
+"""The archive of briefs: one folder per period, revisions never overwritten, writes atomic.
+
+Layout (``output`` is ``[output] dir``)::
+
+    output/
+      index.json  index.html        every archived brief; rebuilt after each change
+      2011/                         one folder per period label (2011, 2011-11, 2011-Q4)
+        r1/                         an earlier revision, kept exactly as it was
+        r2/                         the latest revision (highest number)
+          lgs-brief-2011.pdf
+          figures.json
+          segments/champions.csv
+          manifest.json             what, when, from which data; sha256 of each file;
+                                    the delivery log
+        latest -> r2                symlink for people; the highest rN is the truth
+      .staging/2011.<uuid>/         a revision being written; never listed
+      .locks/2011.lock              one run per period at a time (fcntl.flock)
+      .outbox/                      messages waiting for delivery (see delivery.py)
+
+Why sibling revision folders: a complete revision appears with one ``rename``
+of a fully written, fsynced staging folder, so a run killed at any moment
+(even SIGKILL) leaves the archive with the revisions it had before, plus a
+stale staging folder that the next run of that period removes. Nothing that is
+archived is ever moved or rewritten, except the delivery log inside
+``manifest.json``, which is replaced atomically (write aside, rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lgs_reports
+from lgs_reports.errors import BadInputError, BusyError, LgsError
+
+log = logging.getLogger("lgs_reports.archive")
+
+MANIFEST = "manifest.json"
+LATEST = "latest"
+STAGING = ".staging"
+LOCKS = ".locks"
+INDEX_JSON = "index.json"
+INDEX_HTML = "index.html"
+MANIFEST_SCHEMA = 1
+
+# A period label becomes a folder name: no dots (so no "..", no hidden names).
+_PERIOD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_REVISION_RE = re.compile(r"r([1-9][0-9]{0,8})")
+_CHUNK = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchivedReport:
+    """One archived revision of a period's brief, as `archive_report` left it."""
+
+    period: str
+    revision: int
+    path: Path  # output/<period>/r<revision>
+    reused: bool  # True when an identical revision already existed and nothing was written
+    manifest: dict[str, Any]
+
+    @property
+    def output_dir(self) -> Path:
+        """The archive root (``[output] dir``) this revision lives in."""
+        return self.path.parent.parent
+
+    def file(self, name: str) -> Path:
+        """The path of one archived file, by its name in the manifest."""
+        if name not in self.manifest.get("files", {}):
+            raise BadInputError(
+                f"{self.path}: no file {name!r} in this revision; "
+                f"files: {', '.join(self.manifest.get('files', {}))}"
+            )
+        return self.path / name
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportSummary:
+    """One line of `list_reports`: the latest revision of a period, and which others exist."""
+
+    period: str
+    revision: int
+    revisions: tuple[int, ...]
+    path: Path
+    created_at: str
+    version: str
+    files: tuple[str, ...]
+    pdf: str | None  # the PDF's name inside `path`, if there is one
+    delivered_to: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- names
+
+
+def check_period(period: str) -> str:
+    """The period label, if it is safe as a folder name (``2011``, ``2011-11``, ``2011-Q4``)."""
+    if not isinstance(period, str) or not _PERIOD_RE.fullmatch(period):
+        raise BadInputError(
+            f"archive: {period!r} cannot be a period label; use letters, digits and '-' "
+            "only, e.g. 2011, 2011-11 or 2011-Q4"
+        )
+    return period
+
+
+def check_file_name(name: str) -> str:
+    """A file name for the archive, if it stays inside the revision folder.
+
+    Names are relative POSIX paths (``segments/champions.csv``) in normal form:
+    no absolute paths, no ``.``/``..`` or empty parts, no backslashes, no
+    control characters (they would reach email headers), no hidden parts, and
+    not ``manifest.json``, which the archive writes itself.
+    """
+    problem = None
+    if not isinstance(name, str) or not name:
+        problem = "it is empty"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "it contains a control character"
+    elif "\\" in name:
+        problem = "it contains a backslash"
+    elif name.startswith("/"):
+        problem = "it is an absolute path"
+    else:
+        parts = name.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            problem = "it has an empty, '.' or '..' part"
+        elif any(p.startswith(".") for p in parts):
+            problem = "it has a hidden ('.') part"
+        elif name == MANIFEST:
+            problem = "manifest.json is written by the archive"
+        elif len(name.encode("utf-8")) > 1000 or any(len(p.encode()) > 255 for p in parts):
+            problem = "it is too long"
+    if problem:
+        raise BadInputError(f"archive: file name {name!r} refused: {problem}")
+    return name
+
+
+# --------------------------------------------------------------------------- locks
+
+# Locks this process already holds, by (lock file, pid, thread): re-entering is free,
+# so the pipeline can hold the period lock around the whole run and still call
+# functions that take it themselves. flock() itself would deadlock on a second
+# descriptor of the same file.
+_held: dict[tuple[str, int, int], int] = {}
+_held_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, timeout: float, busy: str) -> Iterator[Path]:
+    key = (str(path.absolute()), os.getpid(), threading.get_ident())
+    with _held_guard:
+        reentered = key in _held
+        if reentered:
+            _held[key] += 1
+    if reentered:
+        try:
+            yield path
+        finally:
+            with _held_guard:
+                _held[key] -= 1
+        return
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BusyError(
+                        f"{busy} (lock {path} held by {_lock_holder(path)}); try again later"
+                    ) from None
+                time.sleep(min(0.05, left))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with _held_guard:
+            _held[key] = 1
+        try:
+            yield path
+        finally:
+            with _held_guard:
+                del _held[key]
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing the last descriptor releases the flock
+
+
+def _lock_holder(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return f"pid {text}" if text.isdigit() else "another process"
+
+
+def period_lock(
+    output_dir: Path | str, period: str, timeout: float
+) -> contextlib.AbstractContextManager[Path]:
+    """Hold the lock of one period (``output/.locks/<period>.lock``) for a whole run.
+
+    A second run of the same period waits up to ``timeout`` seconds, then raises
+    BusyError naming the lock file and the pid holding it. Runs of different
+    periods do not block each other. Re-entrant within one thread of one process.
+    """
+    period = check_period(period)
+    return _file_lock(
+        Path(output_dir) / LOCKS / f"{period}.lock",
+        timeout,
+        f"another run is building the {period} brief",
+    )
+
+
+def delivery_lock(
+    output_dir: Path | str, period: str, timeout: float
+) -> contextlib.AbstractContextManager[Path]:
+    """Hold the lock that guards a period's delivery log and outbox entries.
+
+    Separate from `period_lock` so that a run of one period can deliver what
+    another period left in the outbox while that period is being rebuilt.
+    """
+    period = check_period(period)
+    return _file_lock(
+        Path(output_dir) / LOCKS / f"{period}.deliver.lock",
+        timeout,
+        f"another run is delivering the {period} brief",
+    )
+
+
+def _index_lock(output_dir: Path) -> contextlib.AbstractContextManager[Path]:
+    return _file_lock(
+        output_dir / LOCKS / "index.lock", 60.0, "another run is rebuilding the archive index"
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def archive_report(
+    output_dir: Path | str,
+    period: str,
+    files: Mapping[str, bytes],
+    *,
+    fingerprint: Mapping[str, Any],
+    created_at: dt.datetime,
+    lock_timeout: float = 30.0,
+) -> ArchivedReport:
+    """Archive one run's output as a new revision of ``period``, or reuse an identical one.
+
+    ``files`` maps names inside the revision folder (``lgs-brief-2011.pdf``,
+    ``figures.json``, ``segments/champions.csv``) to their bytes. If the latest
+    revision holds exactly the same names and sha256s, it is returned with
+    ``reused=True`` and nothing is written; otherwise a new revision is written
+    to a staging folder, fsynced and renamed into place. Takes the period lock
+    (re-entrant: the caller may already hold it), then rebuilds the index.
+    """
+    output_dir = Path(output_dir)
+    period = check_period(period)
+    if not files:
+        raise BadInputError(f"archive: nothing to archive for {period}: no files were given")
+    blobs = {check_file_name(name): bytes(data) for name, data in files.items()}
+    digests = {
+        name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in sorted(blobs.items())
+    }
+    with period_lock(output_dir, period, lock_timeout):
+        clean_staging(output_dir)
+        period_dir = output_dir / period
+        complete, highest = _revisions(period_dir)
+        if complete:
+            latest = complete[-1]
+            manifest = _read_manifest(period_dir / f"r{latest}")
+            if manifest.get("files") == digests:
+                _point_latest(period_dir, latest)
+                rebuild_index(output_dir)
+                log.info(
+                    "archive: %s unchanged; reusing revision %d in %s",
+                    period,
+                    latest,
+                    period_dir / f"r{latest}",
+                )
+                return ArchivedReport(period, latest, period_dir / f"r{latest}", True, manifest)
+
+        revision = highest + 1
+        manifest = {
+            "schema": MANIFEST_SCHEMA,
+            "period": period,
+            "revision": revision,
+            "created_at": created_at.isoformat(),
+            "version": lgs_reports.__version__,
+            "fingerprint": _jsonable(dict(fingerprint)),
+            "files": digests,
+            "deliveries": [],
+        }
+        staging = output_dir / STAGING / f"{period}.{uuid.uuid4().hex}"
+        log.info("archive: writing %d files for %s revision %d", len(blobs), period, revision)
+        _write_tree(staging, blobs, manifest)
+        new_period_dir = not period_dir.exists()
+        period_dir.mkdir(parents=True, exist_ok=True)
+        if new_period_dir:
+            _fsync_dir(output_dir)
+        target = period_dir / f"r{revision}"
+        os.rename(staging, target)  # the one step that makes the revision visible
+        _fsync_dir(period_dir)
+        _fsync_dir(staging.parent)
+        _point_latest(period_dir, revision)
+        rebuild_index(output_dir)
+        log.info("archive: %s revision %d archived in %s", period, revision, target)
+        return ArchivedReport(period, revision, target, False, manifest)
+
+
+def _write_tree(root: Path, blobs: Mapping[str, bytes], manifest: Mapping[str, Any]) -> None:
+    """Write every file and the manifest under ``root`` and make them durable."""
+    root.mkdir(parents=True)
+    dirs = {root}
+    for name, data in blobs.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dirs.update(p for p in path.parents if p == root or root in p.parents)
+        _write_file(path, data)
+    _write_file(root / MANIFEST, _json_bytes(manifest))
+    for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+        _fsync_dir(d)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write a new file and fsync it (chunked, so memory stays flat for large PDFs)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        for start in range(0, len(view), _CHUNK):
+            chunk = view[start : start + _CHUNK]
+            while chunk:
+                chunk = chunk[os.write(fd, chunk) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Create or replace ``path`` atomically: write a hidden sibling, fsync, rename over it.
+
+    Readers see the old content or the new one, never a mix, even after a crash.
+    """
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        _write_file(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _point_latest(period_dir: Path, revision: int) -> None:
+    """Point ``<period>/latest`` at ``r<revision>``; a convenience, never the source of truth."""
+    link = period_dir / LATEST
+    target = f"r{revision}"
+    for stale in period_dir.glob(f".{LATEST}.*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    try:
+        if link.is_symlink() and os.readlink(link) == target:
+            return
+        tmp = period_dir / f".{LATEST}.{uuid.uuid4().hex}"
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+        _fsync_dir(period_dir)
+    except OSError as exc:
+        log.warning(
+            "archive: cannot point %s at %s (%s); the highest rN is the latest",
+            link,
+            target,
+            exc.strerror or exc,
+        )
+
+
+def clean_staging(output_dir: Path | str) -> list[Path]:
+    """Remove staging folders left by runs that died; returns what was removed.
+
+    A staging folder ``.staging/<period>.<uuid>`` is stale when its period's
+    lock is free (or held by this very thread, as `archive_report` does). Locks
+    are tried without waiting, so a run in progress is never disturbed.
+    """
+    staging = Path(output_dir) / STAGING
+    if not staging.is_dir():
+        return []
+    removed = []
+    for entry in sorted(staging.iterdir()):
+        owner = entry.name.split(".", 1)[0]
+        if not _PERIOD_RE.fullmatch(owner):
+            continue
+        try:
+            # Re-entrant: free for the period the caller holds; never waits for others.
+            with period_lock(output_dir, owner, 0.0):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed.append(entry)
+                log.info("archive: removed stale staging folder %s", entry)
+        except BusyError:
+            continue
+    return removed
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _revisions(period_dir: Path) -> tuple[list[int], int]:
+    """Complete revisions (with a manifest) in order, and the highest rN number in use."""
+    complete, highest = [], 0
+    if not period_dir.is_dir():
+        return complete, highest
+    for entry in period_dir.iterdir():
+        match = _REVISION_RE.fullmatch(entry.name)
+        if not match or entry.is_symlink() or not entry.is_dir():
+            continue
+        number = int(match.group(1))
+        highest = max(highest, number)
+        if (entry / MANIFEST).is_file():
+            complete.append(number)
+    return sorted(complete), highest
+
+
+def _read_manifest(report_dir: Path) -> dict[str, Any]:
+    path = report_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(
+            f"archive: {path} is missing; {report_dir} is not an archived brief"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LgsError(
+            f"archive: {path} is unreadable ({exc}); restore it or move {report_dir} aside"
+        ) from None
+    if not isinstance(data, dict):
+        raise LgsError(f"archive: {path} is not a manifest; restore it or move {report_dir} aside")
+    return data
+
+
+def _periods(output_dir: Path) -> list[str]:
+    if not output_dir.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in output_dir.iterdir()
+        if p.is_dir() and _PERIOD_RE.fullmatch(p.name) and _revisions(p)[0]
+    )
+
+
+def load_report(output_dir: Path | str, period: str, revision: int | None = None) -> ArchivedReport:
+    """An archived revision (the latest by default), e.g. to deliver it again.
+
+    An unknown period or revision is a BadInputError that lists what exists.
+    """
+    output_dir = Path(output_dir)
+    period = check_period(period)
+    complete, _ = _revisions(output_dir / period)
+    if not complete:
+        known = _periods(output_dir)
+        if not known:
+            raise BadInputError(
+                f"archive: no brief for {period}: nothing is archived in {output_dir} yet"
+            )
+        raise BadInputError(
+            f"archive: no brief for {period} in {output_dir}; archived periods: {', '.join(known)}"
+        )
+    if revision is None:
+        revision = complete[-1]
+    elif revision not in complete:
+        raise BadInputError(
+            f"archive: {period} has no revision {revision}; revisions: "
+            f"{', '.join(str(r) for r in complete)}"
+        )
+    path = output_dir / period / f"r{revision}"
+    return ArchivedReport(period, revision, path, True, _read_manifest(path))
+
+
+def show_report(output_dir: Path | str, period: str, revision: int | None = None) -> dict[str, Any]:
+    """The manifest of a period's latest (or given) revision, for ``archive show PERIOD``."""
+    return load_report(output_dir, period, revision).manifest
+
+
+def list_reports(output_dir: Path | str) -> list[ReportSummary]:
+    """Every archived period with its latest revision, ordered by period label."""
+    output_dir = Path(output_dir)
+    summaries = []
+    for period in _periods(output_dir):
+        complete, _ = _revisions(output_dir / period)
+        path = output_dir / period / f"r{complete[-1]}"
+        try:
+            manifest = _read_manifest(path)
+        except LgsError as exc:
+            log.warning("%s", exc)
+            continue
+        summaries.append(_summary(period, complete, path, manifest))
+    return summaries
+
+
+def _summary(
+    period: str, complete: list[int], path: Path, manifest: Mapping[str, Any]
+) -> ReportSummary:
+    files = tuple(manifest.get("files", {}))
+    pdfs = [f for f in files if f.lower().endswith(".pdf")]
+    delivered = []
+    for entry in manifest.get("deliveries", []):
+        recipient = entry.get("recipient") if isinstance(entry, Mapping) else None
+        if recipient and recipient not in delivered:
+            delivered.append(recipient)
+    return ReportSummary(
+        period=period,
+        revision=complete[-1],
+        revisions=tuple(complete),
+        path=path,
+        created_at=str(manifest.get("created_at", "")),
+        version=str(manifest.get("version", "")),
+        files=files,
+        pdf=pdfs[0] if pdfs else None,
+        delivered_to=tuple(delivered),
+    )
+
+
+def format_report_list(reports: Sequence[ReportSummary]) -> str:
+    """The human table for ``archive list`` (no trailing newline)."""
+    if not reports:
+        return "no briefs archived yet"
+    rows = [("period", "revision", "created", "delivered to", "pdf")]
+    for r in reports:
+        revisions = f"r{r.revision}" + (f" (of {len(r.revisions)})" if len(r.revisions) > 1 else "")
+        delivered = f"{len(r.delivered_to)} recipient(s)" if r.delivered_to else "-"
+        pdf = str(r.path / r.pdf) if r.pdf else "-"
+        rows.append((r.period, revisions, r.created_at[:16].replace("T", " "), delivered, pdf))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    )
+
+
+def format_manifest(manifest: Mapping[str, Any]) -> str:
+    """The human text for ``archive show PERIOD`` (no trailing newline)."""
+    lines = [
+        f"period:      {manifest.get('period', '?')}",
+        f"revision:    {manifest.get('revision', '?')}",
+        f"created at:  {manifest.get('created_at', '?')}",
+        f"version:     {manifest.get('version', '?')}",
+        "warehouse:",
+    ]
+    for key, value in (manifest.get("fingerprint") or {}).items():
+        lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False, default=str)}")
+    lines.append("files:")
+    for name, meta in (manifest.get("files") or {}).items():
+        lines.append(f"  {name}  {meta.get('size', '?')} bytes  sha256 {meta.get('sha256', '?')}")
+    deliveries = manifest.get("deliveries") or []
+    lines.append("delivered:" + ("" if deliveries else " not yet"))
+    for d in deliveries:
+        lines.append(f"  {d.get('recipient')}  {d.get('sent_at')}  {d.get('message_id')}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- delivery log
+
+
+def record_delivery(report_dir: Path | str, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Append delivery-log entries to a revision's manifest atomically; returns the new manifest.
+
+    Each entry is ``{recipient, message_id, sent_at, revision}``; an entry
+    for a recipient already logged for that revision is ignored, so the log
+    says once who got what. Holds the period's `delivery_lock`.
+    """
+    report_dir = Path(report_dir)
+    period = check_period(report_dir.parent.name)
+    output_dir = report_dir.parent.parent
+    with delivery_lock(output_dir, period, 60.0):
+        manifest = _read_manifest(report_dir)
+        deliveries = list(manifest.get("deliveries") or [])
+        seen = {(str(d.get("recipient", "")).lower(), d.get("revision")) for d in deliveries}
+        added = 0
+        for entry in entries:
+            missing = {"recipient", "message_id", "sent_at", "revision"} - set(entry)
+            if missing:
+                raise ValueError(f"delivery log entry without {', '.join(sorted(missing))}")
+            key = (str(entry["recipient"]).lower(), entry["revision"])
+            if key in seen:
+                continue
+            seen.add(key)
+            deliveries.append(
+                _jsonable({k: entry[k] for k in ("recipient", "message_id", "sent_at", "revision")})
+            )
+            added += 1
+        if added:
+            manifest["deliveries"] = deliveries
+            for stale in report_dir.glob(f".{MANIFEST}.*.tmp"):
+                stale.unlink(missing_ok=True)
+            atomic_write(report_dir / MANIFEST, _json_bytes(manifest))
+    if added:
+        rebuild_index(output_dir)
+    return manifest
+
+
+# --------------------------------------------------------------------------- index
+
+
+def rebuild_index(output_dir: Path | str) -> None:
+    """Rewrite ``index.json`` and ``index.html`` from the archive, each atomically."""
+    output_dir = Path(output_dir)
+    with _index_lock(output_dir):
+        for stale in output_dir.glob(".index.*.tmp"):
+            stale.unlink(missing_ok=True)
+        reports = []
+        for period in _periods(output_dir):
+            complete, _ = _revisions(output_dir / period)
+            revisions = []
+            for number in complete:
+                path = output_dir / period / f"r{number}"
+                try:
+                    manifest = _read_manifest(path)
+                except LgsError as exc:
+                    log.warning("%s", exc)
+                    continue
+                summary = _summary(period, [number], path, manifest)
+                rel = f"{period}/r{number}"
+                revisions.append(
+                    {
+                        "revision": number,
+                        "path": rel,
+                        "pdf": f"{rel}/{summary.pdf}" if summary.pdf else None,
+                        "created_at": summary.created_at,
+                        "version": summary.version,
+                        "files": list(summary.files),
+                        "delivered_to": list(summary.delivered_to),
+                    }
+                )
+            if revisions:
+                reports.append({"period": period, **revisions[-1], "revisions": revisions})
+        atomic_write(output_dir / INDEX_JSON, _json_bytes({"schema": 1, "reports": reports}))
+        atomic_write(output_dir / INDEX_HTML, _index_html(reports).encode("utf-8"))
+
+
+def _index_html(reports: list[dict[str, Any]]) -> str:
+    def link(rel: str | None, text: str) -> str:
+        if not rel:
+            return html.escape(text)
+        href = urllib.parse.quote(rel, safe="/")
+        return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+
+    rows = []
+    for r in reversed(reports):  # newest period label first
+        earlier = ", ".join(link(v["pdf"], f"r{v['revision']}") for v in r["revisions"][:-1]) or "–"
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(r['period'])}</td>"
+            f"<td>{link(r['pdf'], r['pdf'].rsplit('/', 1)[-1] if r['pdf'] else 'no PDF')}</td>"
+            f"<td>r{r['revision']}</td>"
+            f"<td>{html.escape(r['created_at'][:16].replace('T', ' '))}</td>"
+            f"<td>{html.escape(', '.join(r['delivered_to']) or '–')}</td>"
+            f"<td>{earlier}</td>"
+            "</tr>"
+        )
+    body = "\n".join(rows) or '<tr><td colspan="6">No briefs archived yet.</td></tr>'
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>LGS executive briefs</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border-bottom:1px solid #ccc;padding:.3em .8em;text-align:left}</style>"
+        "</head><body>\n<h1>LGS executive briefs</h1>\n<table>\n"
+        "<thead><tr><th>Period</th><th>Brief</th><th>Revision</th><th>Created</th>"
+        "<th>Delivered to</th><th>Earlier revisions</th></tr></thead>\n<tbody>\n"
+        f"{body}\n</tbody></table>\n</body></html>\n"
+    )
+
+
+# --------------------------------------------------------------------------- json
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON so what is stored is exactly what is returned."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, default=_json_default) + "\n").encode()

@@ -1,0 +1,979 @@
+"""Email delivery of an archived brief: build the message, send it by SMTP, keep an outbox.
+
+One message per report revision goes to the configured recipients, in one
+SMTP transaction per recipient over one connection, so that partial success
+is known exactly: each recipient who accepted it is written to the revision's
+delivery log (``manifest.json``) before the next one is tried, and nobody is
+sent the same revision twice. Before the first attempt the message is written
+to the outbox (``output/.outbox/<period>-r<rev>.eml`` and ``.json`` with the
+recipients still pending); it leaves the outbox when everyone has it. If the
+retries run out, DeliveryError (exit 4) says where it waits, and
+`deliver_pending` (run at the start of every run, and by ``lgs-reports
+deliver``) sends it later.
+
+Secrets: the SMTP password is only ever handed to ``smtplib.login``; every
+error text that could echo it is scrubbed before it is logged or raised.
+Certificates are always verified (``ssl.create_default_context()``); the
+``ssl_context`` parameters exist so tests can trust a self-signed server.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import email.policy
+import email.utils
+import hashlib
+import io
+import json
+import logging
+import re
+import smtplib
+import ssl
+import time
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+
+from lgs_reports import formatting
+from lgs_reports.archive import (
+    ArchivedReport,
+    atomic_write,
+    check_period,
+    delivery_lock,
+    record_delivery,
+)
+from lgs_reports.config import Settings
+from lgs_reports.errors import BadInputError, BusyError, ConfigError, DeliveryError, LgsError
+from lgs_reports.resources import resource_dir
+
+log = logging.getLogger("lgs_reports.delivery")
+
+OUTBOX = ".outbox"
+PREVIEW_NAME = "email-preview.eml"
+NO_RECIPIENTS = "email: no recipients configured ([email] to); nothing sent"
+TOP_RECOMMENDATIONS = 3
+_MB = 1_000_000  # max_size_mb counts decimal megabytes: the stricter reading
+
+_POLICY = email.policy.SMTP  # CRLF line ends, as SMTP wants them
+_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_RE = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+_ADDRESS_RE = re.compile(
+    r'(?:(?:"(?P<quoted>[^"\\]*)"|(?P<name>[^"<>@,;:()\\\[\]]+))?\s*<(?P<addr>[^<>\s]+)>)'
+    r"|(?P<bare>[^<>\s\"(),;:]+)"
+)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliveryOutcome:
+    """What one delivery did; ``note`` is the one line to show the user."""
+
+    period: str
+    revision: int
+    sent_to: tuple[str, ...] = ()
+    already_had: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    eml_path: Path | None = None  # the outbox file while pending; the preview on a dry run
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class OutboxEntry:
+    """A message waiting in the outbox, as its ``.json`` file describes it."""
+
+    period: str
+    revision: int
+    eml: Path
+    meta: Path
+    report_dir: Path
+    sender: str
+    recipients: tuple[str, ...]
+    pending: tuple[str, ...]
+    sent: tuple[str, ...]
+    message_ids: Mapping[str, str]
+    created_at: str
+    last_error: str
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiLine:
+    """A headline KPI, already formatted for the email."""
+
+    label: str
+    value: str
+    change: str | None  # "+16.0%", or None when there is nothing to compare with
+    comparison: str | None  # what it is compared with, e.g. "2010"
+
+
+@dataclasses.dataclass(frozen=True)
+class RecommendationLine:
+    """One of the top recommendations, already formatted for the email."""
+
+    rank: int
+    title: str
+    text: str
+    evidence: str
+    at_stake: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class EmailContext:
+    """Everything ``templates/email.html`` and ``email.txt`` render; nothing else reaches them."""
+
+    company: str
+    period: str  # the label, e.g. 2011-11
+    period_title: str  # e.g. November 2011
+    revision: int
+    created: str  # date the brief was built, e.g. 10 Dec 2011
+    partial_note: str | None
+    sample_data: bool
+    kpis: tuple[KpiLine, ...]
+    recommendations: tuple[RecommendationLine, ...]
+    attachments: tuple[str, ...]  # file names attached
+    pdf_note: str | None  # set when the PDF is too large to attach: where it is archived
+    csv_note: str | None  # set when the segment CSVs are not attached: where they are archived
+    archive_path: str
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def validate_address(raw: str, where: str) -> Address:
+    """One email address from the settings, strictly checked, or ConfigError naming it.
+
+    Accepts exactly ``name@example.com``, ``<name@example.com>``,
+    ``Jane Doe <name@example.com>`` and ``"Doe, Jane" <name@example.com>``.
+    Refuses anything that could add a header or a second recipient (line
+    breaks, control characters, text after the address, several ``@``) and
+    non-ASCII addresses (display names may be non-ASCII).
+    """
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(
+            f"{where}: {raw!r} is not a valid email address ({why}); "
+            "give addresses like name@example.com or Jane Doe <name@example.com>"
+        )
+
+    if not isinstance(raw, str) or not raw.strip():
+        raise refuse("it is empty")
+    if _unsafe(raw):
+        raise refuse("it contains a line break or control character")
+    match = _ADDRESS_RE.fullmatch(raw.strip())
+    if not match:
+        raise refuse("expected one address, optionally with a name before it in <>")
+    name = match.group("quoted") if match.group("quoted") is not None else match.group("name")
+    name = (name or "").strip()
+    addr = match.group("addr") or match.group("bare")
+    if not addr.isascii():
+        raise refuse("non-ASCII addresses are not supported")
+    if addr.count("@") != 1:
+        raise refuse("it needs exactly one @")
+    local, domain = addr.split("@")
+    if not _LOCAL_RE.fullmatch(local) or len(local) > 64:
+        raise refuse("the part before @ is malformed")
+    if not _DOMAIN_RE.fullmatch(domain):
+        raise refuse("the domain is malformed")
+    if email.utils.parseaddr(raw)[1] != addr:  # belt and braces: the stdlib must agree
+        raise refuse("it is ambiguous")
+    try:
+        return Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError) as exc:
+        raise refuse(str(exc)) from None
+
+
+def _unsafe(text: str) -> bool:
+    """True if text holds a line break or control character of any kind (CR, LF, NEL, U+2028...)."""
+    return any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in text)
+
+
+def configured_recipients(settings: Settings) -> tuple[Address, ...]:
+    """``[email] to``, validated, without duplicates (compared case-insensitively)."""
+    seen: set[str] = set()
+    result = []
+    for raw in settings.email.to:
+        address = validate_address(raw, "[email] to")
+        if address.addr_spec.lower() not in seen:
+            seen.add(address.addr_spec.lower())
+            result.append(address)
+    return tuple(result)
+
+
+def _require_host(settings: Settings, why: str) -> None:
+    if not settings.smtp.host.strip():
+        raise ConfigError(
+            f"email: {why}, but no SMTP server is configured; set [smtp] host or "
+            "LGS_SMTP_HOST (or run with --no-email)"
+        )
+
+
+# --------------------------------------------------------------------------- the message
+
+
+def build_message(
+    settings: Settings,
+    report: ArchivedReport,
+    figures: Mapping[str, Any] | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> EmailMessage:
+    """The email for one archived revision, to every configured recipient.
+
+    HTML body with a plain-text alternative, the PDF attached, the segment
+    CSVs attached as one zip. Attachments are left out, zip first, while the
+    message would exceed ``[email] max_size_mb``; the body then says where in
+    the archive they are. ``figures`` defaults to the revision's figures.json.
+    The Message-ID is added per recipient when sending (see `message_id`).
+    """
+    now = _aware(now)
+    recipients = configured_recipients(settings)
+    sender = validate_address(settings.email.sender, "[email] from")
+    figures = _load_figures(report) if figures is None else figures
+    subject = _subject(settings, report, figures)
+
+    files = list((report.manifest.get("files") or {}).keys())
+    pdfs = [f for f in files if f.lower().endswith(".pdf")]
+    csvs = sorted(f for f in files if f.lower().endswith(".csv"))
+    pdf_name = pdfs[0] if pdfs else None
+    pdf = (report.path / pdf_name).read_bytes() if pdf_name else None
+    zip_name, zip_bytes, csv_dir = _zip_csvs(report, csvs) if csvs else (None, None, None)
+    limit = settings.email.max_size_mb * _MB
+    archive_path = str(report.path.resolve())
+
+    plans = [(pdf is not None, zip_bytes is not None)]
+    if zip_bytes is not None:
+        plans.append((pdf is not None, False))
+    if pdf is not None:
+        plans.append((False, False))
+    for attach_pdf, attach_zip in plans:
+        pdf_note = csv_note = None
+        if pdf is not None and not attach_pdf:
+            pdf_note = (
+                f"The PDF ({len(pdf) / _MB:.1f} MB) is too large to attach within the "
+                f"{settings.email.max_size_mb:g} MB limit; it is archived at "
+                f"{report.path.resolve() / pdf_name}"
+            )
+        if zip_bytes is not None and not attach_zip:
+            csv_note = (
+                f"The segment lists ({len(csvs)} CSV files) are not attached, to keep this "
+                f"email within {settings.email.max_size_mb:g} MB; they are archived in {csv_dir}"
+            )
+        attachments = (pdf_name,) * attach_pdf + (zip_name,) * attach_zip
+        context = _context(settings, report, figures, attachments, pdf_note, csv_note, archive_path)
+        message = _compose(sender, recipients, subject, now, report, context)
+        if attach_pdf:
+            message.add_attachment(
+                pdf, maintype="application", subtype="pdf", filename=PurePosixPath(pdf_name).name
+            )
+        if attach_zip:
+            message.add_attachment(
+                zip_bytes, maintype="application", subtype="zip", filename=zip_name
+            )
+        size = len(message.as_bytes(policy=_POLICY))
+        if size <= limit:
+            break
+        log.info(
+            "email: message with %s is %.1f MB, over the %g MB limit",
+            ", ".join(attachments) or "no attachments",
+            size / _MB,
+            settings.email.max_size_mb,
+        )
+    else:
+        log.warning("email: the message is over the size limit even without attachments")
+    return message
+
+
+def _compose(
+    sender: Address,
+    recipients: Sequence[Address],
+    subject: str,
+    now: dt.datetime,
+    report: ArchivedReport,
+    context: EmailContext,
+) -> EmailMessage:
+    env = _environment()
+    text = env.get_template("email.txt").render(ctx=context)
+    html = env.get_template("email.html").render(ctx=context)
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = sender
+    message["To"] = tuple(recipients)
+    message["Subject"] = subject
+    message["Date"] = email.utils.format_datetime(now)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message["X-LGS-Period"] = report.period
+    message["X-LGS-Revision"] = str(report.revision)
+    # quoted-printable keeps the body 7-bit, so any SMTP server takes it as is.
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    for part in message.walk():  # add_alternative repeats MIME-Version in the part; once is right
+        if part is not message:
+            del part["MIME-Version"]
+    return message
+
+
+def _environment() -> jinja2.Environment:
+    """The Jinja environment for email: autoescape for .html, not for .txt."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _subject(settings: Settings, report: ArchivedReport, figures: Mapping[str, Any]) -> str:
+    template = settings.email.subject
+    if _unsafe(template):
+        raise ConfigError(
+            f"[email] subject: {template!r} contains a line break or control character; "
+            "give one line of text ({period} is replaced by the period)"
+        )
+    title = str(_period_info(figures).get("title") or report.period)
+    if _unsafe(title):
+        raise BadInputError(
+            f"email: the period title {title!r} in figures.json contains a line break or "
+            "control character; it cannot go into a subject line"
+        )
+    subject = template.replace("{period}", title)
+    if figures.get("sample_data"):
+        subject = "[SAMPLE DATA] " + subject
+    return subject
+
+
+def _context(
+    settings: Settings,
+    report: ArchivedReport,
+    figures: Mapping[str, Any],
+    attachments: tuple[str, ...],
+    pdf_note: str | None,
+    csv_note: str | None,
+    archive_path: str,
+) -> EmailContext:
+    period = _period_info(figures)
+    created = report.manifest.get("created_at")
+    try:
+        created_text = formatting.date(created) if created else "–"
+    except ValueError:
+        created_text = str(created)
+    return EmailContext(
+        company=settings.report.company,
+        period=report.period,
+        period_title=str(period.get("title") or period.get("label") or report.period),
+        revision=report.revision,
+        created=created_text,
+        partial_note=str(period.get("partial_note") or "").rstrip(". ") or None,
+        sample_data=bool(figures.get("sample_data")),
+        kpis=tuple(_kpi_line(k) for k in _list_of_dicts(figures.get("kpis"))),
+        recommendations=_top_recommendations(figures.get("recommendations")),
+        attachments=attachments,
+        pdf_note=pdf_note,
+        csv_note=csv_note,
+        archive_path=archive_path,
+    )
+
+
+def _period_info(figures: Mapping[str, Any]) -> Mapping[str, Any]:
+    period = figures.get("period")
+    return period if isinstance(period, Mapping) else {}
+
+
+def _list_of_dicts(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _kpi_line(kpi: Mapping[str, Any]) -> KpiLine:
+    value = _number(kpi.get("value"))
+    unit = kpi.get("unit")
+    if unit == "GBP":
+        text = formatting.money_short(value)
+    elif unit == "ratio":
+        text = formatting.percent(value)
+    elif unit == "count":
+        text = formatting.number(value)
+    else:
+        text = "–" if value is None else formatting.number(value, 0 if value == int(value) else 2)
+    change = _number(kpi.get("change"))
+    comparison = kpi.get("comparison")
+    return KpiLine(
+        label=str(kpi.get("label") or kpi.get("key") or "?"),
+        value=text,
+        change=formatting.change(change) if change is not None else None,
+        comparison=str(comparison) if comparison and change is not None else None,
+    )
+
+
+def _top_recommendations(value: Any) -> tuple[RecommendationLine, ...]:
+    items = _list_of_dicts(value)
+    ordered = sorted(
+        enumerate(items), key=lambda p: (_number(p[1].get("rank")) or float(p[0] + 1), p[0])
+    )
+    lines = []
+    for position, (_, rec) in enumerate(ordered[:TOP_RECOMMENDATIONS], start=1):
+        stake = _number(rec.get("at_stake"))
+        rank = _number(rec.get("rank"))
+        lines.append(
+            RecommendationLine(
+                rank=int(rank) if rank is not None else position,
+                title=str(rec.get("title") or ""),
+                text=str(rec.get("text") or ""),
+                evidence=str(rec.get("evidence") or ""),
+                at_stake=formatting.money_short(stake) if stake is not None else None,
+            )
+        )
+    return tuple(lines)
+
+
+def _zip_csvs(report: ArchivedReport, csvs: Sequence[str]) -> tuple[str, bytes, Path]:
+    """All segment CSVs as one zip (names relative to their common folder), and that folder."""
+    common = PurePosixPath(*_common_parts([PurePosixPath(c).parent.parts for c in csvs]))
+    created = report.manifest.get("created_at") or "1980-01-01T00:00:00"
+    try:
+        stamp = dt.datetime.fromisoformat(str(created)).timetuple()[:6]
+    except ValueError:
+        stamp = (1980, 1, 1, 0, 0, 0)
+    stamp = max(stamp, (1980, 1, 1, 0, 0, 0))  # zip cannot date before 1980
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in csvs:
+            info = zipfile.ZipInfo(str(PurePosixPath(name).relative_to(common)), date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (report.path / name).read_bytes())
+    return f"lgs-segments-{report.period}.zip", buffer.getvalue(), report.path.resolve() / common
+
+
+def _common_parts(parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    common: tuple[str, ...] = parts[0] if parts else ()
+    for p in parts[1:]:
+        n = 0
+        while n < min(len(common), len(p)) and common[n] == p[n]:
+            n += 1
+        common = common[:n]
+    return common
+
+
+def _load_figures(report: ArchivedReport) -> Mapping[str, Any]:
+    path = report.path / "figures.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("email: cannot read %s (%s); the body will have no figures", path, exc)
+        return {}
+    return data if isinstance(data, Mapping) else {}
+
+
+def message_id(period: str, revision: int, recipient: str, sender: Address) -> str:
+    """The Message-ID of one revision for one recipient: the same on every retry.
+
+    Deterministic, so a receiving system that saw it once can drop a duplicate.
+    """
+    digest = hashlib.sha256(f"{period}\0{revision}\0{recipient.lower()}".encode()).hexdigest()
+    domain = sender.domain or "lgs-reports.invalid"
+    return f"<lgs-brief.{period}.r{revision}.{digest[:20]}@{domain}>"
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+def write_preview(
+    settings: Settings,
+    report: ArchivedReport,
+    figures: Mapping[str, Any] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    path: Path | None = None,
+) -> Path:
+    """Write the email as a ``.eml`` file (default: ``email-preview.eml`` in the
+    revision folder) and send nothing; for ``--dry-run``. Returns the path."""
+    message = build_message(settings, report, figures, now=now)
+    target = Path(path) if path is not None else report.path / PREVIEW_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, message.as_bytes(policy=_POLICY))
+    log.info("email: dry run; message written to %s, nothing sent", target)
+    return target
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def deliver_report(
+    settings: Settings,
+    report: ArchivedReport,
+    figures: Mapping[str, Any] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+) -> DeliveryOutcome:
+    """Email one archived revision to every configured recipient who does not have it yet.
+
+    No recipients: nothing is sent, not an error (``note`` says so). Recipients
+    but no SMTP host: ConfigError naming LGS_SMTP_HOST. A bad address: ConfigError
+    naming it, before anything is sent. If some recipients are still pending
+    after ``[smtp] retries``: the message waits in the outbox and DeliveryError
+    (exit 4) is raised. An outbox entry of an earlier revision of the same
+    period is dropped: the new revision supersedes it. ``ssl_context``: tests
+    only; by default certificates are verified against the system's CAs.
+    """
+    now = _aware(now)
+    recipients = configured_recipients(settings)
+    if not recipients:
+        log.info("%s", NO_RECIPIENTS)
+        return DeliveryOutcome(report.period, report.revision, note=NO_RECIPIENTS)
+    sender = validate_address(settings.email.sender, "[email] from")
+    if dry_run:
+        path = write_preview(settings, report, figures, now=now)
+        return DeliveryOutcome(
+            report.period,
+            report.revision,
+            eml_path=path,
+            note=f"email (dry run): message written to {path}; nothing sent",
+        )
+    _require_host(settings, "[email] to is set")
+    message = build_message(settings, report, figures, now=now)
+    output_dir = report.output_dir
+    with delivery_lock(output_dir, report.period, settings.output.lock_timeout):
+        _drop_superseded(output_dir, report.period, report.revision)
+        delivered = _delivered(report.path)
+        todo = tuple(r.addr_spec for r in recipients if r.addr_spec.lower() not in delivered)
+        had = tuple(r.addr_spec for r in recipients if r.addr_spec.lower() in delivered)
+        if not todo:
+            what = _what(report.period, report.revision)
+            note = f"email: {', '.join(had)} already had the {what}; nothing sent"
+            log.info("%s", note)
+            return DeliveryOutcome(report.period, report.revision, already_had=had, note=note)
+        ids = {
+            r.addr_spec: message_id(report.period, report.revision, r.addr_spec, sender)
+            for r in recipients
+        }
+        entry = _write_outbox(
+            output_dir,
+            report,
+            message.as_bytes(policy=_POLICY),
+            sender.addr_spec,
+            tuple(r.addr_spec for r in recipients),
+            todo,
+            had,
+            ids,
+            now,
+        )
+        outcome = _deliver_entry(settings, entry, ssl_context, already_had=had)
+    if outcome.pending:
+        raise DeliveryError(outcome.note)
+    return outcome
+
+
+def deliver_pending(
+    settings: Settings,
+    output_dir: Path | str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    raise_on_pending: bool = True,
+    retries: int | None = None,
+) -> list[DeliveryOutcome]:
+    """Send what waits in the outbox; each message leaves it once every recipient has it.
+
+    Called at the start of every run (with ``raise_on_pending=False`` and
+    ``retries=0``, so a server that is still down costs one attempt and does
+    not stop the new brief) and by ``deliver``. ``retries`` overrides
+    ``[smtp] retries``. An entry another process is delivering right now is
+    skipped. With ``raise_on_pending``, DeliveryError (exit 4) if anything is
+    still pending.
+    """
+    output_dir = Path(output_dir)
+    if retries is not None:
+        settings = dataclasses.replace(
+            settings, smtp=dataclasses.replace(settings.smtp, retries=retries)
+        )
+    entries = list_outbox(output_dir)
+    if not entries:
+        log.info("email: outbox empty; nothing to deliver")
+        return []
+    if not settings.smtp.host.strip():
+        if raise_on_pending:
+            _require_host(settings, f"{len(entries)} message(s) wait in {output_dir / OUTBOX}")
+        log.warning(
+            "email: %d message(s) wait in %s, but no SMTP server is configured "
+            "([smtp] host or LGS_SMTP_HOST)",
+            len(entries),
+            output_dir / OUTBOX,
+        )
+        return []
+    outcomes = []
+    for entry in entries:
+        try:
+            with delivery_lock(output_dir, entry.period, 0.0):
+                current = _read_outbox_entry(entry.meta)  # another run may have sent it meanwhile
+                if current is not None:
+                    outcomes.append(_deliver_entry(settings, current, ssl_context))
+        except BusyError:
+            log.info("email: %s is being delivered by another run; skipped", entry.eml)
+    failures = [o.note for o in outcomes if o.pending]
+    if failures and raise_on_pending:
+        if len(failures) == 1:
+            raise DeliveryError(failures[0])
+        raise DeliveryError(
+            f"email: {len(failures)} briefs are still undelivered in {output_dir / OUTBOX} "
+            f"(first: {failures[0]})"
+        )
+    return outcomes
+
+
+def list_outbox(output_dir: Path | str) -> list[OutboxEntry]:
+    """The messages waiting in ``output/.outbox``, oldest period label first."""
+    outbox = Path(output_dir) / OUTBOX
+    if not outbox.is_dir():
+        return []
+    entries = []
+    for meta in sorted(outbox.glob("*.json")):
+        entry = _read_outbox_entry(meta)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _what(period: str, revision: int) -> str:
+    return f"{period} brief (r{revision})"
+
+
+def _deliver_entry(
+    settings: Settings,
+    entry: OutboxEntry,
+    ssl_context: ssl.SSLContext | None,
+    already_had: tuple[str, ...] = (),
+) -> DeliveryOutcome:
+    """Send an outbox entry to whoever still lacks it; the caller holds the delivery lock.
+
+    Returns the outcome; ``pending`` is non-empty (and ``note`` says why) when
+    the retries ran out. The outbox entry is updated after every recipient.
+    """
+    what = _what(entry.period, entry.revision)
+    manifest_ok = (entry.report_dir / "manifest.json").is_file()
+    if not manifest_ok:
+        log.warning(
+            "email: %s is no longer archived; sending from the outbox anyway", entry.report_dir
+        )
+    delivered = _delivered(entry.report_dir) if manifest_ok else set()
+    delivered |= {s.lower() for s in entry.sent}
+    had = tuple(
+        dict.fromkeys(already_had + tuple(p for p in entry.pending if p.lower() in delivered))
+    )
+    todo = [p for p in entry.pending if p.lower() not in delivered]
+    eml = entry.eml.read_bytes() if todo else b""
+    sent: list[str] = []
+    smtp = settings.smtp
+    attempts = max(smtp.retries, 0) + 1
+    last_error = ""
+    for attempt in range(1, attempts + 1):
+        if not todo:
+            break
+        if attempt > 1:
+            delay = smtp.backoff * 2 ** (attempt - 2)
+            log.info("email: attempt %d of %d in %gs", attempt, attempts, delay)
+            time.sleep(delay)
+        try:
+            client = _connect(settings, ssl_context)
+        except (smtplib.SMTPException, OSError) as exc:
+            last_error = _describe(exc, settings)
+            log.warning("email: attempt %d of %d failed: %s", attempt, attempts, last_error)
+            continue
+        try:
+            for recipient in list(todo):
+                mid = entry.message_ids.get(recipient) or message_id(
+                    entry.period, entry.revision, recipient, Address(addr_spec=entry.sender)
+                )
+                data = b"Message-ID: " + mid.encode("ascii") + b"\r\n" + eml
+                try:
+                    client.sendmail(entry.sender, [recipient], data)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                    # This recipient (or this transaction) was refused; the session goes on.
+                    last_error = _describe(exc, settings)
+                    log.warning("email: %s not accepted for %s: %s", what, recipient, last_error)
+                    continue
+                todo.remove(recipient)
+                sent.append(recipient)
+                entry = _bookkeep(entry, recipient, mid, manifest_ok)
+                log.info("email: sent the %s to %s", what, recipient)
+        except (smtplib.SMTPException, OSError) as exc:
+            last_error = _describe(exc, settings)
+            log.warning("email: attempt %d of %d failed: %s", attempt, attempts, last_error)
+        finally:
+            _close(client)
+
+    if todo:
+        _update_outbox(entry, error=last_error)
+        note = (
+            f"email: the {what} is archived but not delivered to {', '.join(todo)} via "
+            f"{smtp.host}:{smtp.port} after {attempts} attempt(s) ({last_error}); it waits "
+            f"in {entry.eml}; fix the cause, then run `lgs-reports deliver`"
+        )
+        log.warning("%s", note)
+        return DeliveryOutcome(
+            entry.period,
+            entry.revision,
+            sent_to=tuple(sent),
+            already_had=had,
+            pending=tuple(todo),
+            eml_path=entry.eml,
+            note=note,
+        )
+    _remove_outbox(entry)
+    parts = []
+    if sent:
+        parts.append(f"sent the {what} to {', '.join(sent)}")
+    if had:
+        parts.append(f"{', '.join(had)} already had it")
+    note = "email: " + ("; ".join(parts) if parts else f"nothing to send for the {what}")
+    log.info("%s", note)
+    return DeliveryOutcome(
+        entry.period, entry.revision, sent_to=tuple(sent), already_had=had, note=note
+    )
+
+
+def _bookkeep(entry: OutboxEntry, recipient: str, mid: str, manifest_ok: bool) -> OutboxEntry:
+    """Log one accepted recipient in the manifest and the outbox, before the next is tried.
+
+    A failure here is not a delivery failure (the server has the message), so it
+    is raised as LgsError rather than retried, which would send it twice.
+    """
+    sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    try:
+        if manifest_ok:
+            record_delivery(
+                entry.report_dir,
+                [
+                    {
+                        "recipient": recipient,
+                        "message_id": mid,
+                        "sent_at": sent_at,
+                        "revision": entry.revision,
+                    }
+                ],
+            )
+        return _update_outbox(entry, sent_now=recipient)
+    except OSError as exc:
+        raise LgsError(
+            f"email: the {_what(entry.period, entry.revision)} was sent to {recipient} but "
+            f"could not be recorded ({exc.strerror or exc}); check {entry.report_dir} "
+            "before delivering again"
+        ) from None
+
+
+def _connect(settings: Settings, ssl_context: ssl.SSLContext | None) -> smtplib.SMTP:
+    """An SMTP session, secured as ``[smtp] security`` says and logged in if configured."""
+    smtp = settings.smtp
+    context = ssl_context or ssl.create_default_context()
+    log.info("email: connecting to %s:%d (%s)", smtp.host, smtp.port, smtp.security)
+    client: smtplib.SMTP
+    if smtp.security == "tls":
+        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    try:
+        client.ehlo()
+        if smtp.security == "starttls":
+            # Raises SMTPNotSupportedError when STARTTLS is not offered: never fall back to
+            # sending the password and the brief in clear text.
+            client.starttls(context=context)
+            client.ehlo()
+        if smtp.username:
+            client.login(smtp.username, smtp.password)
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _describe(exc: BaseException, settings: Settings) -> str:
+    """One line about a delivery failure, with every form of the password removed."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        text = f"authentication refused: {exc.smtp_code} {_reply(exc.smtp_error)}"
+    elif isinstance(exc, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(
+            f"{rcpt} refused: {code} {_reply(msg)}" for rcpt, (code, msg) in exc.recipients.items()
+        )
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        text = f"server replied {exc.smtp_code} {_reply(exc.smtp_error)}"
+    elif isinstance(exc, smtplib.SMTPNotSupportedError):
+        text = f"the server does not support this ({exc}); check [smtp] security"
+    elif isinstance(exc, ssl.SSLCertVerificationError):
+        text = f"TLS certificate not trusted ({exc.verify_message})"
+    elif isinstance(exc, ConnectionRefusedError):
+        text = "connection refused"
+    elif isinstance(exc, TimeoutError):
+        text = f"no answer within {settings.smtp.timeout:g}s"
+    elif isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return _scrub(" ".join(text.split()), settings)
+
+
+def _reply(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+def _scrub(text: str, settings: Settings) -> str:
+    """Remove the password, and the base64 forms an AUTH exchange uses, from a text."""
+    password = settings.smtp.password
+    if not password:
+        return text
+    user = settings.smtp.username
+    secrets = {
+        password,
+        base64.b64encode(password.encode()).decode(),
+        base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
+    }
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+# --------------------------------------------------------------------------- bookkeeping
+
+
+def _delivered(report_dir: Path) -> set[str]:
+    """Recipients (lower-case) the manifest's delivery log says have this revision."""
+    try:
+        manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    revision = manifest.get("revision")
+    return {
+        str(d.get("recipient", "")).lower()
+        for d in manifest.get("deliveries") or []
+        if isinstance(d, Mapping) and d.get("revision", revision) == revision
+    }
+
+
+def _outbox_paths(output_dir: Path, period: str, revision: int) -> tuple[Path, Path]:
+    base = output_dir / OUTBOX / f"{period}-r{revision}"
+    return base.with_suffix(".eml"), base.with_suffix(".json")
+
+
+def _write_outbox(
+    output_dir: Path,
+    report: ArchivedReport,
+    eml: bytes,
+    sender: str,
+    recipients: tuple[str, ...],
+    pending: tuple[str, ...],
+    sent: tuple[str, ...],
+    message_ids: Mapping[str, str],
+    now: dt.datetime,
+) -> OutboxEntry:
+    """Put the message in the outbox before the first attempt (write-ahead): a run killed
+    while sending leaves it there for `deliver_pending`, not lost."""
+    eml_path, meta_path = _outbox_paths(output_dir, report.period, report.revision)
+    eml_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(eml_path, eml)  # the .json is written last: it is what makes an entry
+    meta = {
+        "period": report.period,
+        "revision": report.revision,
+        "report_dir": str(report.path.relative_to(output_dir)),
+        "eml": eml_path.name,
+        "sender": sender,
+        "recipients": list(recipients),
+        "pending": list(pending),
+        "sent": list(sent),
+        "message_ids": dict(message_ids),
+        "created_at": now.isoformat(timespec="seconds"),
+        "last_error": "",
+    }
+    atomic_write(meta_path, _json(meta))
+    entry = _read_outbox_entry(meta_path)
+    assert entry is not None
+    return entry
+
+
+def _read_outbox_entry(meta_path: Path) -> OutboxEntry | None:
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        output_dir = meta_path.parent.parent
+        period = check_period(meta["period"])
+        eml = meta_path.parent / PurePosixPath(meta["eml"]).name
+        if not eml.is_file():
+            raise ValueError(f"{eml.name} is missing")
+        return OutboxEntry(
+            period=period,
+            revision=int(meta["revision"]),
+            eml=eml,
+            meta=meta_path,
+            report_dir=output_dir / period / f"r{int(meta['revision'])}",
+            sender=str(meta["sender"]),
+            recipients=tuple(meta.get("recipients", ())),
+            pending=tuple(meta["pending"]),
+            sent=tuple(meta.get("sent", ())),
+            message_ids=dict(meta.get("message_ids", {})),
+            created_at=str(meta.get("created_at", "")),
+            last_error=str(meta.get("last_error", "")),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, BadInputError) as exc:
+        log.warning("email: %s is not a usable outbox entry (%s); left as it is", meta_path, exc)
+        return None
+
+
+def _update_outbox(
+    entry: OutboxEntry, *, sent_now: str | None = None, error: str = ""
+) -> OutboxEntry:
+    """Rewrite an entry's .json after a recipient got it, or with the last error."""
+    pending = tuple(p for p in entry.pending if p != sent_now)
+    sent = entry.sent + ((sent_now,) if sent_now else ())
+    updated = dataclasses.replace(
+        entry, pending=pending, sent=sent, last_error=error or entry.last_error
+    )
+    if entry.meta.is_file():
+        meta = json.loads(entry.meta.read_text(encoding="utf-8"))
+        meta.update(pending=list(pending), sent=list(sent), last_error=updated.last_error)
+        atomic_write(entry.meta, _json(meta))
+    return updated
+
+
+def _remove_outbox(entry: OutboxEntry) -> None:
+    entry.meta.unlink(missing_ok=True)  # the .json first: without it the entry is gone
+    entry.eml.unlink(missing_ok=True)
+
+
+def _drop_superseded(output_dir: Path, period: str, revision: int) -> None:
+    for entry in list_outbox(output_dir):
+        if entry.period == period and entry.revision < revision:
+            log.info(
+                "email: dropping %s from the outbox: revision %d supersedes it", entry.eml, revision
+            )
+            _remove_outbox(entry)
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode()
+
+
+def _aware(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    return now if now.tzinfo else now.astimezone()

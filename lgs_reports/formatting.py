@@ -1,0 +1,100 @@
+"""How numbers and dates are written for people: one place for the PDF, the charts and email.
+
+Tables show money with two decimals (``£1,234.56``); prose, KPIs and charts
+round to the pound or to £k/£m (``£1.2m``). Percentages carry a sign when they
+are a change. Dates are written the British way (``9 Dec 2011``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | None, decimals: int = 2) -> str:
+    """``£1,234.56`` (tables); ``-£12.00`` for negatives; an en dash when missing."""
+    if _missing(value):
+        return "–"
+    sign = "-" if value < 0 else ""
+    return f"{sign}£{abs(value):,.{decimals}f}"
+
+
+def money_short(value: float | None) -> str:
+    """Money for prose and charts: ``£950``, ``£12.3k``, ``£1.23m``."""
+    if _missing(value):
+        return "–"
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e6:
+        text = f"£{v / 1e6:.2f}m"
+    elif v >= 1e4:
+        text = f"£{v / 1e3:.0f}k"
+    elif v >= 1e3:
+        text = f"£{v / 1e3:.1f}k"
+    else:
+        text = f"£{v:,.0f}"
+    return sign + text
+
+
+def money_axis(value: float, _pos: object = None) -> str:
+    """Tick labels for a money axis (matplotlib FuncFormatter signature)."""
+    v = abs(value)
+    sign = "-" if value < 0 else ""
+    if v >= 1e6:
+        return f"{sign}£{v / 1e6:g}m"
+    if v >= 1e3:
+        return f"{sign}£{v / 1e3:g}k"
+    return f"{sign}£{v:g}"
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """``1,234`` with thousands separators; an en dash when missing."""
+    if _missing(value):
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """A share: ``12.3%`` for 0.123."""
+    if _missing(value):
+        return "–"
+    return f"{value * 100:.{decimals}f}%"
+
+
+def change(value: float | None, decimals: int = 1) -> str:
+    """A relative change with its sign: ``+4.2%``, ``−3.0%`` (true minus sign)."""
+    if _missing(value) or math.isinf(value):
+        return "–"
+    text = f"{abs(value) * 100:.{decimals}f}%"
+    if round(value * 100, decimals) == 0:
+        return "±" + text
+    return ("+" if value > 0 else "−") + text
+
+
+def arrow(value: float | None) -> str:
+    """▲ for growth, ▼ for decline, ▶ for no change or unknown."""
+    if _missing(value) or round(value, 3) == 0:
+        return "▶"
+    return "▲" if value > 0 else "▼"
+
+
+def date(value: dt.date | dt.datetime | str | None) -> str:
+    """``9 Dec 2011``."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}"
+
+
+def month(value: dt.date | dt.datetime | str | None) -> str:
+    """``Dec 2011``."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value:%b %Y}"

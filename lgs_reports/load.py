@@ -1,0 +1,390 @@
+"""Loading files into the warehouse: all or nothing per file, registered by sha256.
+
+One file is one transaction: its lines go into ``retail``, the derived tables
+are rebuilt and the load is registered, then everything commits together. Any
+failure (bad data, a truncated file, Ctrl-C, a killed process) rolls it all
+back. A file whose sha256 is already registered is skipped, saying so; lines
+that an earlier load already brought (an overlapping extract) are loaded and
+counted, and every figure counts them once because exact duplicates are set
+aside by the derived tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from lgs_reports.errors import LoadError
+from lgs_reports.formats import COLUMNS, InputFile, detect
+from lgs_reports.validation import Checked, Reject, check_batch
+from lgs_reports.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadResult:
+    file: str
+    load_id: int | None  # None when the file was already loaded
+    file_format: str
+    rows_loaded: int
+    rows_rejected: int
+    rows_overlap: int
+    duration_s: float
+    already_loaded_as: int | None = None
+    rejects_file: Path | None = None
+
+    def summary(self) -> str:
+        if self.already_loaded_as is not None:
+            return (
+                f"{self.file}: already loaded (load #{self.already_loaded_as}, same sha256); "
+                "nothing to do"
+            )
+        parts = [f"{self.file}: loaded {self.rows_loaded:,} lines as load #{self.load_id}"]
+        if self.rows_overlap:
+            parts.append(
+                f"{self.rows_overlap:,} of them were already in the warehouse "
+                "(overlapping extract; counted once)"
+            )
+        if self.rows_rejected:
+            parts.append(f"{self.rows_rejected:,} rejected to {self.rejects_file}")
+        return "; ".join(parts) + f" ({self.duration_s:.1f} s)"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+Progress = Callable[[int], None]
+
+
+def load_file(
+    warehouse: Warehouse,
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    max_rejects: int = 0,
+    rejects_dir: Path | None = None,
+    progress: Callable[[str, int], Progress] | None = None,
+) -> LoadResult:
+    """Load one file; raises LoadError (warehouse unchanged) when it cannot."""
+    started = time.perf_counter()
+    source = detect(path, encoding)
+    size = path.stat().st_size
+    sha = file_sha256(path)
+    with warehouse.begin() as conn:
+        warehouse.ensure_schema(conn)
+        earlier = conn.execute(
+            text("SELECT min(load_id) FROM load_registry WHERE sha256 = :sha"), {"sha": sha}
+        ).scalar_one()
+    if earlier is not None:
+        return LoadResult(path.name, None, source.format, 0, 0, 0, 0.0, already_loaded_as=earlier)
+    on_read = progress(path.name, size) if progress else None
+    rejects: list[Reject] = []
+
+    def checked() -> Iterator[Checked]:
+        for batch in source.batches(on_read):
+            result = check_batch(batch)
+            if result.rejects:
+                if max_rejects == 0:
+                    raise LoadError(_describe(source, result.rejects[0], first=True))
+                rejects.extend(result.rejects)
+                if len(rejects) > max_rejects:
+                    raise LoadError(
+                        f"{path} has more than --max-rejects {max_rejects} bad rows; first: "
+                        + _describe(source, rejects[0])
+                    )
+            yield result
+
+    result = _write(
+        warehouse,
+        source,
+        checked(),
+        sha=sha,
+        size=size,
+        sample=False,
+        rejected=lambda: len(rejects),
+        started=started,
+    )
+    if rejects:
+        result = dataclasses.replace(
+            result, rejects_file=_write_rejects(rejects_dir or Path("."), source, rejects)
+        )
+    log.info("%s", result.summary())
+    return result
+
+
+def load_frames(
+    warehouse: Warehouse, frames: Iterable[pd.DataFrame], *, name: str, fingerprint: str
+) -> LoadResult:
+    """Load already-typed rows (the generated sample) through the same transaction."""
+    started = time.perf_counter()
+    batches = (Checked(frame, frame.index.to_numpy(), None, []) for frame in frames)
+    source = InputFile(Path(name), "sample", compressed=False)
+    return _write(
+        warehouse,
+        source,
+        batches,
+        sha=fingerprint,
+        size=0,
+        sample=True,
+        rejected=lambda: 0,
+        started=started,
+    )
+
+
+def _write(
+    warehouse: Warehouse,
+    source: InputFile,
+    batches: Iterable[Checked],
+    *,
+    sha: str,
+    size: int,
+    sample: bool,
+    rejected: Callable[[], int],
+    started: float,
+) -> LoadResult:
+    with warehouse.begin() as conn:
+        warehouse.ensure_schema(conn)
+        load_id = conn.execute(
+            text("SELECT coalesce(max(load_id), 0) + 1 FROM load_registry")
+        ).scalar_one()
+        had_rows = conn.execute(text("SELECT count(*) FROM retail")).scalar_one() > 0
+        insert = _postgres_copy if warehouse.dialect == "postgresql" else _duckdb_insert
+        loaded = insert(warehouse, conn, batches, load_id)
+        if loaded == 0:
+            raise LoadError(f"{source.path}: no rows to load")
+        overlap = _overlap(conn, load_id) if had_rows else 0
+        window = conn.execute(
+            text("SELECT min(invoice_date), max(invoice_date) FROM retail WHERE load_id = :id"),
+            {"id": load_id},
+        ).one()
+        log.info("rebuilding the derived tables")
+        warehouse.rebuild_derived(conn)
+        conn.execute(
+            text(
+                "INSERT INTO load_registry (load_id, file_name, file_size, sha256, file_format, "
+                "loaded_at, rows_loaded, rows_rejected, rows_overlap, first_invoice, "
+                "last_invoice, duration_s, is_sample) VALUES (:id, :name, :size, :sha, :fmt, "
+                ":at, :rows, :rejected, :overlap, :first, :last, :seconds, :sample)"
+            ),
+            {
+                "id": load_id,
+                "name": source.name,
+                "size": size,
+                "sha": sha,
+                "fmt": source.format,
+                "at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+                "rows": loaded,
+                "rejected": rejected(),
+                "overlap": overlap,
+                "seconds": round(time.perf_counter() - started, 3),
+                "first": window[0],
+                "last": window[1],
+                "sample": sample,
+            },
+        )
+    return LoadResult(
+        source.name,
+        load_id,
+        source.format,
+        loaded,
+        rejected(),
+        overlap,
+        time.perf_counter() - started,
+    )
+
+
+def _overlap(conn: Connection, load_id: int) -> int:
+    """Lines of this load that an earlier load already brought (all eight columns equal)."""
+    # invoice_no is never NULL (validation rejects it): an equality the planners can hash on
+    same = " AND ".join(
+        ["o.invoice_no = n.invoice_no"]
+        + [f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in COLUMNS if c != "invoice_no"]
+    )
+    return conn.execute(
+        text(
+            f"SELECT count(*) FROM retail n WHERE n.load_id = :id AND EXISTS "
+            f"(SELECT 1 FROM retail o WHERE o.load_id < :id AND {same})"
+        ),
+        {"id": load_id},
+    ).scalar_one()
+
+
+DUCKDB_ROW_GROUP = 122_880
+_INSERT_COLUMNS = ", ".join((*COLUMNS, "load_id"))
+
+
+def _duckdb_insert(
+    warehouse: Warehouse, conn: Connection, batches: Iterable[Checked], load_id: int
+) -> int:
+    raw = warehouse.raw_connection(conn)
+    total = 0
+    pending: list[pd.DataFrame] = []
+
+    def flush() -> None:
+        frame = pd.concat(pending, ignore_index=True)
+        pending.clear()
+        raw.register("incoming_batch", frame)
+        try:
+            raw.execute(
+                f"INSERT INTO retail ({_INSERT_COLUMNS}) SELECT invoice_no, stock_code, "
+                "description, quantity, invoice_date, CAST(unit_price AS DECIMAL(12,3)), "
+                f"customer_id, country, {int(load_id)} FROM incoming_batch"
+            )
+        finally:
+            raw.unregister("incoming_batch")
+
+    for checked in batches:
+        if checked.rows.empty:
+            continue
+        pending.append(checked.rows)
+        total += len(checked.rows)
+        # DuckDB writes an append of at least one row group (122,880 rows) straight
+        # to the file instead of holding it in memory until the commit.
+        if sum(len(f) for f in pending) >= DUCKDB_ROW_GROUP:
+            flush()
+    if pending:
+        flush()
+    return total
+
+
+class _CopyStream(io.TextIOBase):
+    """A file-like object that COPY reads from, filled batch by batch (bounded memory)."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._buffer = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            out, self._buffer = self._buffer, ""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+    readline = read
+
+
+def _postgres_copy(
+    warehouse: Warehouse, conn: Connection, batches: Iterable[Checked], load_id: int
+) -> int:
+    """COPY the batches in one stream; pg_dump text goes through as it came."""
+    stream = iter(batches)
+    first = next(stream, None)
+    if first is None:
+        return 0
+    total = 0
+
+    def chunks() -> Iterator[str]:
+        nonlocal total
+        for checked in itertools.chain([first], stream):
+            total += len(checked.rows)
+            yield checked.copy_text if checked.copy_text is not None else _copy_text(checked.rows)
+
+    columns = ", ".join(first.copy_columns)
+    # The load id comes from the column default, set for this transaction only, so
+    # that the dump's own lines can be streamed to the server without rewriting them.
+    conn.execute(text(f"ALTER TABLE retail ALTER COLUMN load_id SET DEFAULT {int(load_id)}"))
+    raw = warehouse.raw_connection(conn)
+    with raw.cursor() as cursor:
+        cursor.copy_expert(f"COPY retail ({columns}) FROM STDIN", _CopyStream(chunks()))
+    conn.execute(text("ALTER TABLE retail ALTER COLUMN load_id DROP DEFAULT"))
+    return total
+
+
+def _copy_text(rows: pd.DataFrame) -> str:
+    """Rows in COPY text format (tab-separated, \\N for NULL, backslash escapes)."""
+    out = io.StringIO()
+    escaped = {}
+    for name in ("invoice_no", "stock_code", "description", "country"):
+        escaped[name] = (
+            rows[name]
+            .str.replace("\\", "\\\\", regex=False)
+            .str.replace("\t", "\\t", regex=False)
+            .str.replace("\n", "\\n", regex=False)
+            .str.replace("\r", "\\r", regex=False)
+        )
+    rows = rows.assign(
+        **escaped,
+        invoice_date=rows["invoice_date"].dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        unit_price=rows["unit_price"].map("{:.3f}".format),
+    )
+    rows.to_csv(
+        out,
+        sep="\t",
+        header=False,
+        index=False,
+        na_rep="\\N",
+        quoting=csv.QUOTE_NONE,
+        escapechar=None,
+        lineterminator="\n",
+    )
+    return out.getvalue()
+
+
+def _describe(source: InputFile, reject: Reject, first: bool = False) -> str:
+    column_no = COLUMNS.index(reject.column) + 1
+    where = f"{source.path}"
+    if source.format == "xlsx":
+        where += f" row {reject.line}"
+    else:
+        where += f" line {reject.line}"
+    value = f"{reject.value!r} is " if reject.reason != "missing" else ""
+    text_ = f"{where}, column {column_no} ({reject.column}): {value}{reject.reason}"
+    if first:
+        text_ += (
+            "; fix the file, or pass --max-rejects N to load the good rows and set bad ones aside"
+        )
+    return text_
+
+
+def _write_rejects(folder: Path, source: InputFile, rejects: list[Reject]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{source.path.name}.rejects.csv"
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["line", "column", "reason", *COLUMNS])
+        for r in rejects:
+            writer.writerow([r.line, r.column, _reason(r), *r.record])
+    return target
+
+
+def _reason(reject: Reject) -> str:
+    return reject.reason if reject.reason == "missing" else f"{reject.value!r}: {reject.reason}"
+
+
+def describe_registry(conn: Connection) -> list[dict[str, Any]]:
+    """The load registry as plain dicts (for the manifest's warehouse fingerprint)."""
+    rows = conn.execute(
+        text(
+            "SELECT load_id, file_name, file_size, sha256, file_format, loaded_at, rows_loaded, "
+            "rows_rejected, rows_overlap, is_sample FROM load_registry ORDER BY load_id"
+        )
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,182 @@
+"""The warehouse: any SQLAlchemy URL; PostgreSQL in production, DuckDB embedded by default.
+
+This module owns connections and the schema. The tables are created by
+``sql/schema/tables.sql``; what the reports read (``lines``, ``invoices``,
+``daily_quality``) is rebuilt by ``sql/schema/derived.sql`` inside each load's
+transaction, so a failed load leaves everything as it was. Connection failures
+become one `WarehouseError` line naming host and database with the password masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from lgs_reports.config import mask_url
+from lgs_reports.errors import WarehouseError
+from lgs_reports.queries import statements
+from lgs_reports.resources import resource_dir
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = ("postgresql", "duckdb")
+DUCKDB_MEMORY_LIMIT = "128MB"
+
+
+class Warehouse:
+    """A configured warehouse. Cheap to create; connects on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.safe_url = mask_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise WarehouseError(
+                f"database URL {self.safe_url!r} is not a valid SQLAlchemy URL; "
+                "expected e.g. postgresql://user:password@host/db or duckdb:///path/file.duckdb"
+            ) from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "postgresql" and parsed.get_driver_name() != "psycopg2":
+            # psycopg2 is the driver we ship and test (SQLAlchemy 2.1 defaults to psycopg 3)
+            self.url = parsed.set(drivername="postgresql+psycopg2").render_as_string(
+                hide_password=False
+            )
+        if self.dialect not in SUPPORTED:
+            raise WarehouseError(
+                f"database URL {self.safe_url!r}: {self.dialect} is not supported; "
+                "use postgresql:// or duckdb:///"
+            )
+        self._where = _describe(parsed)
+        if self.dialect == "duckdb" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            try:
+                if self.dialect == "postgresql":
+                    self._engine = create_engine(
+                        self.url, pool_pre_ping=True, connect_args={"connect_timeout": 10}
+                    )
+                else:
+                    # Bounded memory: DuckDB spills to disk beyond this instead of
+                    # taking most of the machine (its default is 80% of RAM).
+                    self._engine = create_engine(
+                        self.url,
+                        connect_args={"config": {"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": False}},
+                    )
+            except (NoSuchModuleError, ImportError) as exc:
+                raise WarehouseError(
+                    f"cannot use {self.safe_url}: driver missing ({exc}); reinstall lgs-reports"
+                ) from None
+        return self._engine
+
+    def failure(self, exc: BaseException) -> WarehouseError:
+        """The one-line error for a database failure, password masked."""
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        first = detail[0] if detail else type(exc).__name__
+        message = f"warehouse {self._where} unavailable: {first}"
+        password = make_url(self.url).password
+        if password:
+            message = message.replace(str(password), "***")
+        return WarehouseError(message + "; check [database] url / LGS_DATABASE_URL")
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reading; database errors become WarehouseError."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            if exc.connection_invalidated or _is_connect_error(exc):
+                raise self.failure(exc) from None
+            raise
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction: committed when the block ends, rolled back on any exception."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except DBAPIError as exc:
+            if exc.connection_invalidated or _is_connect_error(exc):
+                raise self.failure(exc) from None
+            raise
+
+    def ensure_schema(self, conn: Connection) -> None:
+        for statement in statements(resource_dir("sql") / "schema" / "tables.sql"):
+            conn.execute(text(statement))
+
+    def rebuild_derived(self, conn: Connection) -> None:
+        if self.dialect == "postgresql":
+            # de-duplicating a million lines is one hash aggregate when it fits in memory;
+            # with the default 4MB PostgreSQL sorts on disk and takes twice as long
+            conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        for statement in statements(resource_dir("sql") / "schema" / "derived.sql"):
+            conn.execute(text(statement))
+
+    def has_table(self, conn: Connection, name: str) -> bool:
+        row = conn.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_name = :name AND table_schema = current_schema()"
+            ),
+            {"name": name},
+        ).scalar_one()
+        return bool(row)
+
+    def is_empty(self) -> bool:
+        """True when no report can be built: no derived tables or no invoices yet."""
+        try:
+            with self.connect() as conn:
+                if not self.has_table(conn, "invoices"):
+                    return True
+                return conn.execute(text("SELECT count(*) FROM invoices")).scalar_one() == 0
+        except SQLAlchemyError as exc:
+            raise self.failure(exc) from None
+
+    def raw_connection(self, conn: Connection) -> Any:
+        """The driver's own connection under a SQLAlchemy one (COPY, DataFrame registration)."""
+        return conn.connection.dbapi_connection
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def _describe(url: Any) -> str:
+    if url.get_backend_name() == "duckdb":
+        return f"duckdb file {url.database or ':memory:'}"
+    host = url.host or "localhost"
+    port = f":{url.port}" if url.port else ""
+    return f"postgresql database {url.database!r} on {host}{port}"
+
+
+def _is_connect_error(exc: DBAPIError) -> bool:
+    text_ = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(
+        marker in text_
+        for marker in (
+            "could not connect",
+            "connection refused",
+            "could not translate host name",
+            "password authentication failed",
+            "does not exist",
+            "timeout expired",
+            "server closed the connection",
+            "no such host",
+            "could not set lock",
+            "conflicting lock",
+            "io error",
+        )
+    )

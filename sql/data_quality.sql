@@ -1,0 +1,33 @@
+-- Data-quality counts of a span of days, from the per-day summary built at load time.
+-- :start                  timestamp  first instant of the span
+-- :end                    timestamp  first instant after the span
+-- raw_lines               int        lines as received
+-- distinct_lines          int        lines once exact duplicates are set aside
+-- duplicate_copies        int        extra copies set aside
+-- duplicate_value         money      line amount of those copies
+-- guest_lines             int        distinct lines without a customer id
+-- placed_lines            int        distinct lines of placed invoices
+-- cancelled_lines         int        distinct lines of cancelled invoices (C...)
+-- adjustment_lines        int        distinct lines of adjustments (A...), excluded from sales
+-- adjustment_value        money      their amount
+-- zero_price_lines        int        distinct lines priced 0
+-- non_product_lines       int        lines whose stock code is a service or adjustment code
+-- non_product_value       money      their amount outside adjustments (counted in sales)
+-- negative_placed_lines   int        placed lines with a negative quantity
+SELECT
+    coalesce(sum(raw_lines), 0) AS raw_lines,
+    coalesce(sum(distinct_lines), 0) AS distinct_lines,
+    coalesce(sum(duplicate_copies), 0) AS duplicate_copies,
+    cast(coalesce(sum(duplicate_value), 0) AS numeric(18,3)) AS duplicate_value,
+    coalesce(sum(guest_lines), 0) AS guest_lines,
+    coalesce(sum(placed_lines), 0) AS placed_lines,
+    coalesce(sum(cancelled_lines), 0) AS cancelled_lines,
+    coalesce(sum(adjustment_lines), 0) AS adjustment_lines,
+    cast(coalesce(sum(adjustment_value), 0) AS numeric(18,3)) AS adjustment_value,
+    coalesce(sum(zero_price_lines), 0) AS zero_price_lines,
+    coalesce(sum(non_product_lines), 0) AS non_product_lines,
+    cast(coalesce(sum(non_product_value), 0) AS numeric(18,3)) AS non_product_value,
+    coalesce(sum(negative_placed_lines), 0) AS negative_placed_lines
+FROM daily_quality
+WHERE day >= cast(cast(:start AS timestamp) AS date)
+  AND day < cast(cast(:end AS timestamp) AS date)

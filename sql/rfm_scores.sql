@@ -1,0 +1,55 @@
+-- RFM scores of every customer with a placed invoice in the window before a snapshot.
+-- Quintiles follow NTILE(5): ties are broken by customer_id, so row order never matters.
+-- :snapshot       timestamp  the snapshot date (first instant after the data considered)
+-- :window_start   timestamp  the snapshot minus the RFM window (365 days by default)
+-- customer_id     int        the customer
+-- country         text       country of the customer's latest placed invoice in the window
+-- last_purchase   date       date of the latest placed invoice
+-- recency         int        days from last_purchase to the snapshot date
+-- frequency       int        distinct placed invoices in the window
+-- monetary        money      net sales in the window (placed + cancelled)
+-- r               int        recency quintile, 5 = most recent
+-- f               int        frequency quintile, 5 = most frequent
+-- m               int        monetary quintile, 5 = highest
+WITH window_invoices AS (
+    SELECT invoice_no, customer_id, country, invoice_date, line_class, amount
+    FROM invoices
+    WHERE customer_id IS NOT NULL
+      AND line_class IN ('placed', 'cancelled')
+      AND invoice_date >= cast(:window_start AS timestamp)
+      AND invoice_date < cast(:snapshot AS timestamp)
+),
+latest AS (
+    SELECT customer_id, country, invoice_date,
+           row_number() OVER (
+               PARTITION BY customer_id ORDER BY invoice_date DESC, invoice_no DESC
+           ) AS position
+    FROM window_invoices
+    WHERE line_class = 'placed'
+),
+per_customer AS (
+    SELECT
+        customer_id,
+        count(*) FILTER (WHERE line_class = 'placed') AS frequency,
+        cast(sum(amount) AS numeric(18,3)) AS monetary
+    FROM window_invoices
+    GROUP BY customer_id
+),
+scored AS (
+    SELECT
+        p.customer_id,
+        l.country,
+        cast(l.invoice_date AS date) AS last_purchase,
+        cast(:snapshot AS date) - cast(l.invoice_date AS date) AS recency,
+        p.frequency,
+        p.monetary
+    FROM per_customer AS p
+    JOIN latest AS l ON l.customer_id = p.customer_id AND l.position = 1
+)
+SELECT
+    customer_id, country, last_purchase, recency, frequency, monetary,
+    ntile(5) OVER (ORDER BY recency DESC, customer_id) AS r,
+    ntile(5) OVER (ORDER BY frequency ASC, customer_id) AS f,
+    ntile(5) OVER (ORDER BY monetary ASC, customer_id) AS m
+FROM scored
+ORDER BY customer_id

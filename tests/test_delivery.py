@@ -1,0 +1,711 @@
+"""Email delivery against a real SMTP server (aiosmtpd on 127.0.0.1): content, TLS, faults.
+
+Nothing in smtplib is mocked: each test starts a local server with a handler
+that stores what arrives (or refuses what the test says), and reads the
+messages back with the standard email parser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email
+import email.policy
+import html.parser
+import io
+import ipaddress
+import json
+import logging
+import os
+import socket
+import ssl
+import subprocess
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lgs_reports.archive import archive_report, show_report
+from lgs_reports.config import EmailSettings, OutputSettings, Settings, SmtpSettings
+from lgs_reports.delivery import (
+    NO_RECIPIENTS,
+    OUTBOX,
+    build_message,
+    deliver_pending,
+    deliver_report,
+    list_outbox,
+    message_id,
+    validate_address,
+)
+from lgs_reports.errors import (
+    EXIT_DELIVERY_PENDING,
+    BadInputError,
+    ConfigError,
+    DeliveryError,
+)
+
+WHEN = dt.datetime(2011, 12, 10, 6, 0, tzinfo=dt.UTC)
+ALICE, BOB = "alice@lgs.example", "bob@lgs.example"
+PASSWORD = "s3cret-Pa55word"
+PDF = b"%PDF-1.7\n" + os.urandom(2000) + b"\n%%EOF\n"
+CSVS = {
+    "segments/champions.csv": b"customer_id,country,monetary\n12346,United Kingdom,77183.60\n",
+    "segments/cant_lose.csv": b"customer_id,country,monetary\n14911,EIRE,1500.00\n",
+}
+FIGURES: dict[str, Any] = {
+    "period": {
+        "label": "2011",
+        "title": "2011",
+        "partial_note": "data through 9 Dec 2011: December has 9 of 31 days",
+    },
+    "sample_data": False,
+    "kpis": [
+        {
+            "key": "net_sales",
+            "label": "Net sales",
+            "value": 8123456.78,
+            "unit": "GBP",
+            "previous": 7000000.0,
+            "change": 0.16,
+            "comparison": "2010",
+        },
+        {
+            "key": "orders",
+            "label": "Placed orders",
+            "value": 21663,
+            "unit": "count",
+            "previous": None,
+            "change": None,
+            "comparison": None,
+        },
+        {
+            "key": "cancel_rate",
+            "label": "Cancellation rate",
+            "value": 0.163,
+            "unit": "ratio",
+            "previous": 0.17,
+            "change": -0.041,
+            "comparison": "2010",
+        },
+    ],
+    "recommendations": [
+        {
+            "rank": 2,
+            "title": "Grow the Netherlands",
+            "text": "Up 40%.",
+            "evidence": "e",
+            "at_stake": 50000.0,
+        },
+        {
+            "rank": 1,
+            "title": "Win back Can't Lose <customers>",
+            "text": "Call them & offer.",
+            "evidence": "e",
+            "at_stake": 123456.0,
+        },
+        {"rank": 3, "title": "Third", "text": "", "evidence": "", "at_stake": None},
+        {
+            "rank": 4,
+            "title": "Fourth is not in the email",
+            "text": "",
+            "evidence": "",
+            "at_stake": 1.0,
+        },
+    ],
+}
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message and can refuse chosen recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "450 4.2.1 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def parsed(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(m[2], policy=email.policy.default) for m in self.messages]
+
+    def recipients(self) -> list[str]:
+        return [r for m in self.messages for r in m[1]]
+
+
+class Authenticator:
+    """Accepts one user/password; remembers each connection that tried."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user.encode(), password.encode()
+        self.peers: set[Any] = set()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.peers.add(session.peer)
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            self.user,
+            self.password,
+        )
+        return AuthResult(success=ok, handled=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def smtp_server(handler: Inbox, port: int | None = None, **kwargs: Any) -> Iterator[int]:
+    port = port or free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    with smtp_server(handler) as port:
+        yield handler, port
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return cert, key
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, key
+
+
+def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+def client_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    """Verification stays on: the test CA is trusted, nothing else is relaxed."""
+    return ssl.create_default_context(cafile=str(certificate[0]))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def make_settings(
+    out: Path, port: int = 25, to: tuple[str, ...] = (ALICE, BOB), **smtp: Any
+) -> Settings:
+    email_kw = {k: smtp.pop(k) for k in ("sender", "subject", "max_size_mb") if k in smtp}
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "retries": 0,
+        "backoff": 0.0,
+        "timeout": 5.0,
+        **smtp,
+    }
+    return Settings(
+        output=OutputSettings(dir=str(out), lock_timeout=2.0),
+        smtp=SmtpSettings(**options),
+        email=EmailSettings(to=to, **{"sender": "LGS Reports <reports@lgs.example>", **email_kw}),
+    )
+
+
+def make_report(out: Path, figures: dict[str, Any] = FIGURES, **extra: bytes):
+    files = {
+        "lgs-brief-2011.pdf": PDF,
+        "figures.json": json.dumps(figures).encode(),
+        **CSVS,
+        **extra,
+    }
+    return archive_report(out, "2011", files, fingerprint={"rows": 1}, created_at=WHEN)
+
+
+class _Text(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(markup: str) -> tuple[str, list[str]]:
+    parser = _Text()
+    parser.feed(markup)
+    return " ".join(" ".join(parser.parts).split()), parser.tags
+
+
+def bodies(message: email.message.EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",))
+    markup = message.get_body(preferencelist=("html",))
+    assert text is not None and markup is not None
+    return text.get_content(), markup.get_content()
+
+
+def attachments(message: email.message.EmailMessage) -> dict[str, bytes]:
+    return {a.get_filename(): a.get_content() for a in message.iter_attachments()}
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_the_brief_arrives_with_figures_pdf_and_zip(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    outcome = deliver_report(make_settings(tmp_path, port), report, FIGURES, now=WHEN)
+
+    assert outcome.sent_to == (ALICE, BOB)
+    assert outcome.pending == () and outcome.already_had == ()
+    assert outcome.note == "email: sent the 2011 brief (r1) to alice@lgs.example, bob@lgs.example"
+    assert sorted(handler.recipients()) == [ALICE, BOB]
+    assert [m[0] for m in handler.messages] == ["reports@lgs.example"] * 2
+
+    first, second = handler.parsed()
+    assert first["Subject"] == "LGS executive brief: 2011"
+    assert first["To"] == f"{ALICE}, {BOB}"
+    assert first["Message-ID"] != second["Message-ID"]
+    by_rcpt = {m[1][0]: email.message_from_bytes(m[2]) for m in handler.messages}
+    sender = validate_address("reports@lgs.example", "test")
+    assert by_rcpt[ALICE]["Message-ID"] == message_id("2011", 1, ALICE, sender)
+
+    files = attachments(first)
+    assert files["lgs-brief-2011.pdf"] == PDF
+    with zipfile.ZipFile(io.BytesIO(files["lgs-segments-2011.zip"])) as z:
+        assert sorted(z.namelist()) == ["cant_lose.csv", "champions.csv"]
+        assert z.read("champions.csv") == CSVS["segments/champions.csv"]
+
+    text, markup = bodies(first)
+    shown, tags = html_text(markup)
+    for body in (text, shown):
+        assert "£8.12m" in body and "+16.0% vs 2010" in body
+        assert "21,663" in body and "16.3%" in body and "−4.1% vs 2010" in body
+        assert "Win back Can't Lose <customers>" in body
+        assert "£123k" in body
+        assert "data through 9 Dec 2011" in body
+        assert "Fourth is not in the email" not in body
+    assert "Net sales: £8.12m (+16.0% vs 2010)" in text
+    # Recommendations are ordered by rank; data is text, never markup.
+    assert text.index("Win back") < text.index("Grow the Netherlands") < text.index("Third")
+    assert "customers" not in tags
+    assert "&lt;customers&gt;" in markup
+
+
+def test_a_second_delivery_sends_nothing(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    settings = make_settings(tmp_path, port)
+    deliver_report(settings, report, FIGURES, now=WHEN)
+    again = deliver_report(settings, report, None, now=WHEN)  # figures read from the archive
+
+    assert again.sent_to == () and again.already_had == (ALICE, BOB)
+    assert "already had" in again.note
+    assert len(handler.messages) == 2
+    log = show_report(tmp_path, "2011")["deliveries"]
+    assert sorted(d["recipient"] for d in log) == [ALICE, BOB]
+    assert all(
+        d["revision"] == 1 and d["message_id"].startswith("<lgs-brief.2011.r1.") for d in log
+    )
+    assert list_outbox(tmp_path) == []
+
+
+def test_size_limit_leaves_the_csvs_in_the_archive(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    big = {f"segments/s{i}.csv": os.urandom(60_000).hex().encode() for i in range(3)}
+    report = make_report(tmp_path, **big)
+    settings = make_settings(tmp_path, port, to=(ALICE,), max_size_mb=0.1)
+    deliver_report(settings, report, FIGURES, now=WHEN)
+
+    (message,) = handler.parsed()
+    assert set(attachments(message)) == {"lgs-brief-2011.pdf"}
+    assert len(handler.messages[0][2]) <= 100_000
+    where = str(report.path.resolve() / "segments")
+    text, markup = bodies(message)
+    assert "segment lists (5 CSV files) are not attached" in text
+    assert where in " ".join(text.split()) and where in html_text(markup)[0]
+
+
+def test_no_recipients_is_not_an_error(tmp_path: Path) -> None:
+    report = make_report(tmp_path)
+    settings = Settings(output=OutputSettings(dir=str(tmp_path)))  # no host either
+    outcome = deliver_report(settings, report, FIGURES, now=WHEN)
+    assert (
+        outcome.note
+        == NO_RECIPIENTS
+        == "email: no recipients configured ([email] to); nothing sent"
+    )
+    assert not (tmp_path / OUTBOX).exists()
+
+
+def test_recipients_without_a_host_name_the_variable(tmp_path: Path) -> None:
+    report = make_report(tmp_path)
+    settings = Settings(email=EmailSettings(to=(ALICE,)))
+    with pytest.raises(ConfigError, match="LGS_SMTP_HOST"):
+        deliver_report(settings, report, FIGURES, now=WHEN)
+
+
+def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    outcome = deliver_report(make_settings(tmp_path, port), report, FIGURES, now=WHEN, dry_run=True)
+    assert outcome.eml_path == report.path / "email-preview.eml"
+    assert outcome.sent_to == () and "nothing sent" in outcome.note
+    assert handler.messages == []
+    preview = email.message_from_bytes(outcome.eml_path.read_bytes(), policy=email.policy.default)
+    assert attachments(preview)["lgs-brief-2011.pdf"] == PDF
+    assert show_report(tmp_path, "2011")["deliveries"] == []
+
+
+def test_sample_data_is_flagged_in_the_subject(tmp_path: Path) -> None:
+    figures = {**FIGURES, "sample_data": True}
+    report = make_report(tmp_path, figures)
+    message = build_message(make_settings(tmp_path), report, figures, now=WHEN)
+    assert message["Subject"] == "[SAMPLE DATA] LGS executive brief: 2011"
+
+
+def test_missing_figures_keys_still_make_an_email(tmp_path: Path) -> None:
+    report = make_report(tmp_path, {})
+    message = build_message(make_settings(tmp_path), report, {}, now=WHEN)
+    text, _ = bodies(message)
+    assert message["Subject"] == "LGS executive brief: 2011"
+    assert "Headline figures" not in text and "lgs-brief-2011.pdf" in text
+
+
+# --------------------------------------------------------------------------- injection
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a@b.com\r\nBcc: evil@x.com",
+        "a@b.com\nBcc: evil@x.com",
+        "a@b.com, evil@x.com",
+        "a@b.com <evil@x.com>",
+        "Jane <a@b.com> evil@x.com",
+        "a@@b.com",
+        "@b.com",
+        "ab.com",
+        "a@b..com",
+        "José <josé@b.com>",
+        "a@b.com\u2028Bcc: evil@x.com",
+    ],
+)
+def test_bad_recipients_are_refused_before_sending(tmp_path: Path, inbox, bad: str) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        deliver_report(make_settings(tmp_path, port, to=(ALICE, bad)), report, FIGURES, now=WHEN)
+    assert str(caught.value).startswith(f"[email] to: {bad!r} is not a valid email address")
+    assert "\n" not in str(caught.value)
+    assert handler.messages == []
+    assert not (tmp_path / OUTBOX).exists()
+
+
+@given(st.text(max_size=20), st.sampled_from(["\r", "\n", "\r\n", "\x0b", "\x85", "\u2029"]))
+def test_no_line_break_gets_through_address_validation(text: str, brk: str) -> None:
+    with pytest.raises(ConfigError):
+        validate_address(f"a@b.com{brk}{text}", "[email] to")
+
+
+@pytest.mark.parametrize(
+    ("good", "addr", "name"),
+    [
+        ("a@b.com", "a@b.com", ""),
+        ("Jane Doe <jane.doe+lgs@mail.b.co.uk>", "jane.doe+lgs@mail.b.co.uk", "Jane Doe"),
+        ('"Doe, Jane" <j@b.com>', "j@b.com", "Doe, Jane"),
+        ("Zoë <z@b.com>", "z@b.com", "Zoë"),
+        ("lgs-reports@localhost", "lgs-reports@localhost", ""),
+    ],
+)
+def test_good_addresses_are_accepted(good: str, addr: str, name: str) -> None:
+    address = validate_address(good, "[email] to")
+    assert (address.addr_spec, address.display_name) == (addr, name)
+
+
+def test_subject_and_period_cannot_inject_headers(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    settings = make_settings(tmp_path, port, subject="Brief {period}\r\nBcc: evil@x.com")
+    with pytest.raises(ConfigError, match=r"\[email\] subject"):
+        deliver_report(settings, report, FIGURES, now=WHEN)
+    figures = {**FIGURES, "period": {"label": "2011", "title": "2011\r\nBcc: evil@x.com"}}
+    with pytest.raises(BadInputError, match="period title"):
+        deliver_report(make_settings(tmp_path, port), report, figures, now=WHEN)
+    assert handler.messages == []
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="lgs_reports")
+    port = free_port()  # nothing listens here yet
+    report = make_report(tmp_path)
+    settings = make_settings(tmp_path, port, retries=2)
+
+    with pytest.raises(DeliveryError) as caught:
+        deliver_report(settings, report, FIGURES, now=WHEN)
+    assert caught.value.exit_code == EXIT_DELIVERY_PENDING == 4
+    message = str(caught.value)
+    assert f"127.0.0.1:{port}" in message and "connection refused" in message
+    assert "after 3 attempt(s)" in message and "lgs-reports deliver" in message
+    (entry,) = list_outbox(tmp_path)
+    assert entry.eml == tmp_path / OUTBOX / "2011-r1.eml"
+    assert entry.pending == (ALICE, BOB)
+    assert json.loads(entry.meta.read_text())["pending"] == [ALICE, BOB]
+    assert show_report(tmp_path, "2011")["deliveries"] == []  # still archived, not delivered
+
+    handler = Inbox()
+    with smtp_server(handler, port):
+        outcomes = deliver_pending(settings, tmp_path)
+        assert [o.sent_to for o in outcomes] == [(ALICE, BOB)]
+        assert deliver_pending(settings, tmp_path) == []
+        assert deliver_report(settings, report, FIGURES, now=WHEN).sent_to == ()
+    assert sorted(handler.recipients()) == [ALICE, BOB]
+    assert list_outbox(tmp_path) == [] and not list((tmp_path / OUTBOX).iterdir())
+    (message_back,) = {m[2] for m in handler.messages if m[1] == [ALICE]}
+    assert (
+        attachments(email.message_from_bytes(message_back, policy=email.policy.default))[
+            "lgs-brief-2011.pdf"
+        ]
+        == PDF
+    )
+    assert "email: attempt 3 of 3 failed: connection refused" in caplog.text
+
+
+def test_refused_login_is_retried_then_pending_without_the_password(tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler = Inbox()
+    auth = Authenticator("lgs", "the-right-one")
+    report = make_report(tmp_path)
+    with smtp_server(handler, authenticator=auth, auth_require_tls=False) as port:
+        settings = make_settings(tmp_path, port, username="lgs", password=PASSWORD, retries=2)
+        with pytest.raises(DeliveryError) as caught:
+            deliver_report(settings, report, FIGURES, now=WHEN)
+    message = str(caught.value)
+    assert f"127.0.0.1:{port}" in message and "authentication refused: 535" in message
+    assert len(auth.peers) == 3  # the first try and two retries, each a new connection
+    assert handler.messages == []
+    assert list_outbox(tmp_path)[0].pending == (ALICE, BOB)
+    for text in (message, caplog.text, (tmp_path / OUTBOX / "2011-r1.json").read_text()):
+        assert PASSWORD not in text
+
+
+def test_login_that_works_sends(tmp_path: Path) -> None:
+    handler = Inbox()
+    auth = Authenticator("lgs", PASSWORD)
+    report = make_report(tmp_path)
+    with smtp_server(handler, authenticator=auth, auth_require_tls=False) as port:
+        settings = make_settings(tmp_path, port, username="lgs", password=PASSWORD, to=(ALICE,))
+        assert deliver_report(settings, report, FIGURES, now=WHEN).sent_to == (ALICE,)
+    assert handler.recipients() == [ALICE]
+
+
+def test_one_refused_recipient_gets_it_later_and_the_other_only_once(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    handler.refuse.add(BOB)
+    report = make_report(tmp_path)
+    settings = make_settings(tmp_path, port, retries=1)
+
+    with pytest.raises(DeliveryError, match=r"not delivered to bob@lgs\.example .*450"):
+        deliver_report(settings, report, FIGURES, now=WHEN)
+    assert handler.recipients() == [ALICE]
+    assert [d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]] == [ALICE]
+    (entry,) = list_outbox(tmp_path)
+    assert (entry.pending, entry.sent) == ((BOB,), (ALICE,))
+
+    with pytest.raises(DeliveryError):  # still refused: stays pending, Alice untouched
+        deliver_pending(settings, tmp_path)
+    assert deliver_pending(settings, tmp_path, raise_on_pending=False)[0].pending == (BOB,)
+    assert handler.recipients() == [ALICE]
+
+    handler.refuse.clear()
+    (outcome,) = deliver_pending(settings, tmp_path)
+    assert outcome.sent_to == (BOB,)
+    assert deliver_pending(settings, tmp_path) == []
+    assert sorted(handler.recipients()) == [ALICE, BOB]
+    assert sorted(d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]) == [
+        ALICE,
+        BOB,
+    ]
+
+
+def test_a_new_revision_supersedes_the_pending_one(tmp_path: Path) -> None:
+    port = free_port()
+    settings = make_settings(tmp_path, port, to=(ALICE,))
+    with pytest.raises(DeliveryError):
+        deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+    newer = make_report(tmp_path, extra=b"new data")
+    assert newer.revision == 2
+    handler = Inbox()
+    with smtp_server(handler, port):
+        assert deliver_report(settings, newer, FIGURES, now=WHEN).sent_to == (ALICE,)
+        assert deliver_pending(settings, tmp_path) == []
+    assert [m["X-LGS-Revision"] for m in handler.parsed()] == ["2"]
+
+
+def test_pending_mail_without_a_host_is_a_config_error_only_when_asked(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, free_port(), to=(ALICE,))
+    with pytest.raises(DeliveryError):
+        deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+    no_host = Settings(email=EmailSettings(to=(ALICE,)))
+    assert deliver_pending(no_host, tmp_path, raise_on_pending=False) == []
+    with pytest.raises(ConfigError, match="LGS_SMTP_HOST"):
+        deliver_pending(no_host, tmp_path)
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def test_starttls_with_a_trusted_certificate(tmp_path: Path, certificate) -> None:
+    handler = Inbox()
+    auth = Authenticator("lgs", PASSWORD)
+    report = make_report(tmp_path)
+    with smtp_server(
+        handler, tls_context=server_tls(certificate), require_starttls=True, authenticator=auth
+    ) as port:
+        settings = make_settings(
+            tmp_path, port, security="starttls", username="lgs", password=PASSWORD, to=(ALICE,)
+        )
+        outcome = deliver_report(
+            settings, report, FIGURES, now=WHEN, ssl_context=client_tls(certificate)
+        )
+    assert outcome.sent_to == (ALICE,)
+    assert handler.recipients() == [ALICE]
+
+
+def test_certificates_are_verified_by_default(tmp_path: Path, certificate) -> None:
+    handler = Inbox()
+    report = make_report(tmp_path)
+    with smtp_server(handler, tls_context=server_tls(certificate), require_starttls=True) as port:
+        settings = make_settings(tmp_path, port, security="starttls", to=(ALICE,))
+        with pytest.raises(DeliveryError, match="TLS certificate not trusted"):
+            deliver_report(settings, report, FIGURES, now=WHEN)
+    assert handler.messages == []
+
+
+def test_starttls_is_never_skipped_when_the_server_lacks_it(tmp_path: Path, inbox) -> None:
+    handler, port = inbox  # a plain server: no STARTTLS offered
+    settings = make_settings(tmp_path, port, security="starttls", to=(ALICE,))
+    with pytest.raises(DeliveryError, match="STARTTLS"):
+        deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+    assert handler.messages == []
+
+
+def test_implicit_tls(tmp_path: Path, certificate) -> None:
+    handler = Inbox()
+    report = make_report(tmp_path)
+    with smtp_server(handler, ssl_context=server_tls(certificate)) as port:
+        settings = make_settings(tmp_path, port, security="tls", to=(ALICE,))
+        outcome = deliver_report(
+            settings, report, FIGURES, now=WHEN, ssl_context=client_tls(certificate)
+        )
+    assert outcome.sent_to == (ALICE,)
+    assert handler.recipients() == [ALICE]
+
+
+def test_concurrent_pending_delivery_skips_what_is_being_sent(tmp_path: Path) -> None:
+    from lgs_reports.archive import delivery_lock
+
+    settings = make_settings(tmp_path, free_port(), to=(ALICE,))
+    with pytest.raises(DeliveryError):
+        deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with delivery_lock(tmp_path, "2011", 1.0):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        assert deliver_pending(settings, tmp_path) == []  # skipped, not sent twice
+    finally:
+        release.set()
+        holder.join()
+    assert len(list_outbox(tmp_path)) == 1
