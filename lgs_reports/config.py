@@ -298,3 +298,24 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+SECRETS = {("smtp", "password")}
+
+
+def describe_settings(settings: Settings) -> str:
+    """The settings in force, as TOML, with secrets and URL passwords masked."""
+    lines = [f"# settings from {settings.source}, with LGS_* environment overrides applied"]
+    for section in _sections():
+        lines += ["", f"[{section}]"]
+        values = getattr(settings, section)
+        for f in dataclasses.fields(values):
+            value = getattr(values, f.name)
+            if (section, f.name) in SECRETS and value:
+                value = "***"
+            elif section == "database" and f.name == "url":
+                value = mask_url(value) if value else ""
+            lines.append(f"{_toml_key(section, f.name)} = {_toml_value(value)}")
+    if settings.database_is_default:
+        lines += ["", f"# the embedded warehouse: {settings.database_url}"]
+    return "\n".join(lines) + "\n"

@@ -272,7 +272,7 @@ def build_message(
             )
         attachments = (pdf_name,) * attach_pdf + (zip_name,) * attach_zip
         context = _context(settings, report, figures, attachments, pdf_note, csv_note, archive_path)
-        message = _compose(sender, recipients, subject, now, report, context)
+        message = _compose(settings, sender, recipients, subject, now, report, context)
         if attach_pdf:
             message.add_attachment(
                 pdf, maintype="application", subtype="pdf", filename=PurePosixPath(pdf_name).name
@@ -296,6 +296,7 @@ def build_message(
 
 
 def _compose(
+    settings: Settings,
     sender: Address,
     recipients: Sequence[Address],
     subject: str,
@@ -303,7 +304,7 @@ def _compose(
     report: ArchivedReport,
     context: EmailContext,
 ) -> EmailMessage:
-    env = _environment()
+    env = _environment(settings)
     text = env.get_template("email.txt").render(ctx=context)
     html = env.get_template("email.html").render(ctx=context)
     message = EmailMessage(policy=_POLICY)
@@ -323,10 +324,15 @@ def _compose(
     return message
 
 
-def _environment() -> jinja2.Environment:
-    """The Jinja environment for email: autoescape for .html, not for .txt."""
+def _environment(settings: Settings) -> jinja2.Environment:
+    """The Jinja environment for email: autoescape for .html, not for .txt.
+
+    ``[report] templates_dir``, when set, is searched first, so a user's own
+    ``email.html``/``email.txt`` replace the built-in ones.
+    """
+    folders = [settings.report.templates_dir] if settings.report.templates_dir else []
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        loader=jinja2.FileSystemLoader([*folders, str(resource_dir("templates"))]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -166,6 +166,8 @@ def _write(
         load_id = conn.execute(
             text("SELECT coalesce(max(load_id), 0) + 1 FROM load_registry")
         ).scalar_one()
+        if not sample:
+            _drop_sample(conn)
         had_rows = conn.execute(text("SELECT count(*) FROM retail")).scalar_one() > 0
         insert = _postgres_copy if warehouse.dialect == "postgresql" else _duckdb_insert
         loaded = insert(warehouse, conn, batches, load_id)
@@ -210,6 +212,20 @@ def _write(
         overlap,
         time.perf_counter() - started,
     )
+
+
+def _drop_sample(conn: Connection) -> None:
+    """Real data replaces the generated sample: the two are never mixed in one warehouse."""
+    sample_loads = [
+        row[0]
+        for row in conn.execute(text("SELECT load_id FROM load_registry WHERE is_sample"))
+    ]
+    if not sample_loads:
+        return
+    log.warning("the warehouse held the generated sample data; it is replaced by this load")
+    for load_id in sample_loads:
+        conn.execute(text("DELETE FROM retail WHERE load_id = :id"), {"id": load_id})
+        conn.execute(text("DELETE FROM load_registry WHERE load_id = :id"), {"id": load_id})
 
 
 def _overlap(conn: Connection, load_id: int) -> int:

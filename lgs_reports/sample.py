@@ -19,6 +19,10 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from lgs_reports.errors import LoadError
+from lgs_reports.load import LoadResult, load_frames
+from lgs_reports.warehouse import Warehouse
+
 SEED = 2011
 FIRST_DAY = dt.date(2009, 12, 1)
 LAST_MOMENT = dt.datetime(2011, 12, 9, 12, 50)
@@ -390,3 +394,23 @@ def _with_duplicates(rng: np.random.Generator, lines: pd.DataFrame) -> pd.DataFr
     export = lines[(days >= "2010-12-01") & (days <= "2010-12-03")]
     both = pd.concat([lines, scattered, export])
     return both.sort_values(["when", "invoice_no"], kind="stable", ignore_index=True)
+
+
+def load_sample(warehouse: Warehouse) -> LoadResult:
+    """Generate the sample into an empty warehouse (never beside real data)."""
+    from sqlalchemy import text
+
+    with warehouse.begin() as conn:
+        warehouse.ensure_schema(conn)
+        done = conn.execute(
+            text("SELECT min(load_id) FROM load_registry WHERE sha256 = :sha"), {"sha": FINGERPRINT}
+        ).scalar_one()
+        rows = conn.execute(text("SELECT count(*) FROM retail")).scalar_one()
+    if done is not None:
+        return LoadResult(NAME, None, "sample", 0, 0, 0, 0.0, already_loaded_as=done)
+    if rows:
+        raise LoadError(
+            f"the warehouse {warehouse.safe_url} already holds {rows:,} lines; the sample goes "
+            "only into an empty warehouse (point LGS_DATABASE_URL at a new one)"
+        )
+    return load_frames(warehouse, generate(), name=NAME, fingerprint=FINGERPRINT)

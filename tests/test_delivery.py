@@ -8,6 +8,7 @@ messages back with the standard email parser.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -528,6 +529,7 @@ def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplo
 
     with pytest.raises(DeliveryError) as caught:
         deliver_report(settings, report, FIGURES, now=WHEN)
+    assert "email: attempt 3 of 3 failed: connection refused" in caplog.text
     assert caught.value.exit_code == EXIT_DELIVERY_PENDING == 4
     message = str(caught.value)
     assert f"127.0.0.1:{port}" in message and "connection refused" in message
@@ -537,6 +539,12 @@ def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplo
     assert entry.pending == (ALICE, BOB)
     assert json.loads(entry.meta.read_text())["pending"] == [ALICE, BOB]
     assert show_report(tmp_path, "2011")["deliveries"] == []  # still archived, not delivered
+
+    # At the start of a run: one attempt only, and no error that would stop the run.
+    caplog.clear()
+    (still,) = deliver_pending(settings, tmp_path, raise_on_pending=False, retries=0)
+    assert still.pending == (ALICE, BOB) and still.eml_path == entry.eml
+    assert "attempt 1 of 1 failed: connection refused" in caplog.text
 
     handler = Inbox()
     with smtp_server(handler, port):
@@ -553,7 +561,7 @@ def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplo
         ]
         == PDF
     )
-    assert "email: attempt 3 of 3 failed: connection refused" in caplog.text
+    assert "sent the 2011 brief (r1) to alice@lgs.example" in caplog.text
 
 
 def test_refused_login_is_retried_then_pending_without_the_password(tmp_path: Path, caplog) -> None:
@@ -709,3 +717,17 @@ def test_concurrent_pending_delivery_skips_what_is_being_sent(tmp_path: Path) ->
         release.set()
         holder.join()
     assert len(list_outbox(tmp_path)) == 1
+
+
+def test_a_users_template_folder_overrides_the_email(tmp_path: Path) -> None:
+    folder = tmp_path / "my-templates"
+    folder.mkdir()
+    (folder / "email.txt").write_text("Brief {{ ctx.period_title }}: see the PDF.\n")
+    settings = make_settings(tmp_path / "out")
+    settings = dataclasses.replace(
+        settings, report=dataclasses.replace(settings.report, templates_dir=str(folder))
+    )
+    message = build_message(settings, make_report(tmp_path / "out"), FIGURES, now=WHEN)
+    text, markup = bodies(message)
+    assert text == "Brief 2011: see the PDF.\n"
+    assert "Headline figures" in markup  # the built-in html is still used

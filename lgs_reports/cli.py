@@ -1,0 +1,296 @@
+"""The command line: parse, merge settings, make one call into the library, map errors to exit codes.
+
+    lgs-reports [--period 2011|2011-Q4|2011-11] [--no-email] [--dry-run]   the brief
+    lgs-reports load FILE...                                              load extracts
+    lgs-reports sample                                                    the sample warehouse
+    lgs-reports status                                                    what the warehouse holds
+    lgs-reports archive list | archive show PERIOD                        archived briefs
+    lgs-reports deliver                                                   send what is pending
+    lgs-reports config [--example]                                        effective settings
+
+Exit codes: 0 done; 1 internal error (a bug: with a traceback); 2 bad input
+(option, period, file, setting); 3 warehouse unreachable; 4 brief archived but
+delivery pending; 5 another run holds the lock; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import lgs_reports
+from lgs_reports import errors
+from lgs_reports.config import Settings, load_settings
+
+log = logging.getLogger("lgs_reports")
+
+COMMANDS = ("report", "load", "sample", "status", "archive", "deliver", "config")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2, like every bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise errors.BadInputError(f"{message} (see {self.prog} --help)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: $LGS_CONFIG, else ./lgs_reports.toml if present)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lgs-reports",
+        description="The monthly executive brief of London Gift Shop, from its warehouse.",
+        epilog="Run without a command to build the brief. Exit codes: 0 done, 1 internal error, "
+        "2 bad input, 3 warehouse unreachable, 4 delivery pending, 5 busy, 130 interrupted.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {lgs_reports.__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    report = sub.add_parser(
+        "report",
+        help="build, archive and email the brief (the default command)",
+        description="Build the brief of a period, archive it and email it. "
+        "Example: lgs-reports --period 2011-11",
+    )
+    report.add_argument(
+        "--period",
+        metavar="PERIOD",
+        help="2011 (year), 2011-Q4 (quarter) or 2011-11 (month); "
+        "default: the latest complete month in the warehouse",
+    )
+    report.add_argument("--no-email", action="store_true", help="archive only; send nothing")
+    report.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write the email as a .eml file beside the brief instead of sending it",
+    )
+    report.add_argument("--output", metavar="DIR", help="archive folder (default: [output] dir)")
+    _common(report)
+
+    load = sub.add_parser(
+        "load",
+        help="load extracts (pg_dump .sql[.gz], .csv[.gz], .xlsx) into the warehouse",
+        description="Load files into the warehouse, each all or nothing. "
+        "Example: lgs-reports load retail.sql.gz",
+    )
+    load.add_argument("paths", nargs="+", metavar="FILE", type=Path)
+    load.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="text encoding of CSV files (default utf-8; e.g. cp1252 for Windows exports)",
+    )
+    load.add_argument(
+        "--max-rejects",
+        type=int,
+        default=0,
+        metavar="N",
+        help="load the good rows when at most N are bad; the bad ones go to a rejects CSV",
+    )
+    load.add_argument(
+        "--rejects-dir",
+        type=Path,
+        metavar="DIR",
+        help="where rejects CSVs go (default: <output dir>/rejects)",
+    )
+    _common(load)
+
+    sample = sub.add_parser(
+        "sample",
+        help="fill an empty warehouse with the generated sample data",
+        description="Generate the deterministic sample (Dec 2009 - Dec 2011) into an empty "
+        "warehouse. Example: lgs-reports sample",
+    )
+    _common(sample)
+
+    status = sub.add_parser(
+        "status",
+        help="show what the warehouse holds and the loads so far",
+        description="Show the warehouse, its data window and its loads. Example: lgs-reports status",
+    )
+    _common(status)
+
+    archive = sub.add_parser(
+        "archive",
+        help="list archived briefs or show one",
+        description="Archived briefs. Examples: lgs-reports archive list; "
+        "lgs-reports archive show 2011-11",
+    )
+    archive_sub = archive.add_subparsers(
+        dest="archive_command", parser_class=_Parser, required=True
+    )
+    archive_list = archive_sub.add_parser("list", help="every archived brief, newest first")
+    _common(archive_list)
+    archive_show = archive_sub.add_parser("show", help="the manifest of one period's brief")
+    archive_show.add_argument("period", metavar="PERIOD")
+    archive_show.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    _common(archive_show)
+    _common(archive)
+
+    deliver = sub.add_parser(
+        "deliver",
+        help="send briefs waiting in the outbox",
+        description="Send what earlier runs could not. Example: lgs-reports deliver",
+    )
+    _common(deliver)
+
+    config = sub.add_parser(
+        "config",
+        help="print the effective settings (secrets masked)",
+        description="Print the settings in force. Example: lgs-reports config --example",
+    )
+    config.add_argument(
+        "--example", action="store_true", help="print the example file with every default"
+    )
+    _common(config)
+    return parser
+
+
+def _with_default_command(argv: Sequence[str]) -> list[str]:
+    args = list(argv)
+    if any(a in ("-h", "--help", "--version") for a in args[:1]):
+        return args
+    if not any(a in COMMANDS for a in args):
+        return ["report", *args]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``lgs-reports`` and ``python -m lgs_reports``; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(_with_default_command(argv))
+        settings = load_settings(args.config)
+        from lgs_reports.logs import configure
+
+        level = "WARNING" if args.quiet else "DEBUG" if args.verbose else settings.log.level
+        configure(level)
+        return COMMAND_RUNNERS[args.command](args, settings)
+    except errors.LgsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was left half-written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        traceback.print_exc()
+        print(
+            "error: internal error (a bug in lgs-reports); please report it with the trace above",
+            file=sys.stderr,
+        )
+        return errors.EXIT_INTERNAL
+
+
+def _output_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(getattr(args, "output", None) or settings.output.dir)
+
+
+def _run_report(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports.report import build_brief
+
+    outcome = build_brief(
+        settings,
+        period=args.period,
+        output_dir=_output_dir(args, settings),
+        email=not args.no_email,
+        dry_run=args.dry_run,
+    )
+    print(outcome.summary())
+    return outcome.exit_code
+
+
+def _run_load(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports.load import load_file
+    from lgs_reports.logs import progress_bar
+    from lgs_reports.warehouse import Warehouse
+
+    if args.max_rejects < 0:
+        raise errors.BadInputError("--max-rejects must be 0 or more")
+    warehouse = Warehouse(settings.database_url)
+    rejects_dir = args.rejects_dir or Path(settings.output.dir) / "rejects"
+    for path in args.paths:
+        result = load_file(
+            warehouse,
+            path,
+            encoding=args.encoding,
+            max_rejects=args.max_rejects,
+            rejects_dir=rejects_dir,
+            progress=progress_bar,
+        )
+        print(result.summary())
+    return errors.EXIT_OK
+
+
+def _run_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports.sample import load_sample
+    from lgs_reports.warehouse import Warehouse
+
+    result = load_sample(Warehouse(settings.database_url))
+    print(result.summary())
+    return errors.EXIT_OK
+
+
+def _run_status(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports.status import describe_warehouse
+    from lgs_reports.warehouse import Warehouse
+
+    print(describe_warehouse(Warehouse(settings.database_url)))
+    return errors.EXIT_OK
+
+
+def _run_archive(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports import archive
+
+    output = Path(settings.output.dir)
+    if args.archive_command == "list":
+        print(archive.format_report_list(archive.list_reports(output)))
+    else:
+        manifest = archive.show_report(output, args.period)
+        print(json.dumps(manifest, indent=2) if args.json else archive.format_manifest(manifest))
+    return errors.EXIT_OK
+
+
+def _run_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports.delivery import deliver_pending
+
+    outcomes = deliver_pending(settings, Path(settings.output.dir))
+    if not outcomes:
+        print("deliver: nothing pending")
+    for outcome in outcomes:
+        print(outcome.note)
+    pending = [o for o in outcomes if o.pending]
+    return errors.EXIT_DELIVERY_PENDING if pending else errors.EXIT_OK
+
+
+def _run_config(args: argparse.Namespace, settings: Settings) -> int:
+    from lgs_reports.config import describe_settings, example_toml
+
+    print(example_toml() if args.example else describe_settings(settings), end="")
+    return errors.EXIT_OK
+
+
+COMMAND_RUNNERS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "report": _run_report,
+    "load": _run_load,
+    "sample": _run_sample,
+    "status": _run_status,
+    "archive": _run_archive,
+    "deliver": _run_deliver,
+    "config": _run_config,
+}
