@@ -247,7 +247,7 @@ def delivery_lock(
 
 def _index_lock(output_dir: Path) -> contextlib.AbstractContextManager[Path]:
     return _file_lock(
-        output_dir / LOCKS / "index.lock", 60.0, "another run is rebuilding the archive index"
+        output_dir / LOCKS / "_index.lock", 60.0, "another run is rebuilding the archive index"
     )
 
 
@@ -277,6 +277,10 @@ def archive_report(
     if not files:
         raise BadInputError(f"archive: nothing to archive for {period}: no files were given")
     blobs = {check_file_name(name): bytes(data) for name, data in files.items()}
+    folders = {"/".join(n.split("/")[:i]) for n in blobs for i in range(1, n.count("/") + 1)}
+    clash = sorted(folders & set(blobs))
+    if clash:
+        raise BadInputError(f"archive: {clash[0]!r} cannot be both a file and a folder")
     digests = {
         name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
         for name, data in sorted(blobs.items())
@@ -312,7 +316,11 @@ def archive_report(
         }
         staging = output_dir / STAGING / f"{period}.{uuid.uuid4().hex}"
         log.info("archive: writing %d files for %s revision %d", len(blobs), period, revision)
-        _write_tree(staging, blobs, manifest)
+        try:
+            _write_tree(staging, blobs, manifest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # a crash instead leaves it to clean_staging
+            raise
         new_period_dir = not period_dir.exists()
         period_dir.mkdir(parents=True, exist_ok=True)
         if new_period_dir:
@@ -511,10 +519,13 @@ def show_report(output_dir: Path | str, period: str, revision: int | None = None
 
 
 def list_reports(output_dir: Path | str) -> list[ReportSummary]:
-    """Every archived period with its latest revision, ordered by period label."""
+    """Every archived period with its latest revision, newest period label first.
+
+    (Labels sort by time within a kind: ``2011-Q4``, ``2011-11``, ``2011``, ``2010-12``.)
+    """
     output_dir = Path(output_dir)
     summaries = []
-    for period in _periods(output_dir):
+    for period in reversed(_periods(output_dir)):
         complete, _ = _revisions(output_dir / period)
         path = output_dir / period / f"r{complete[-1]}"
         try:

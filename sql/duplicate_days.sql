@@ -4,7 +4,9 @@
 -- day                 date       the day
 -- duplicate_copies    int        extra copies set aside that day
 -- duplicate_value     money      their line amount
-SELECT day, duplicate_copies, cast(duplicate_value AS numeric(18,3)) AS duplicate_value
+-- raw_lines           int        every line of the day as received
+SELECT day, duplicate_copies, cast(duplicate_value AS numeric(18,3)) AS duplicate_value,
+       raw_lines
 FROM daily_quality
 WHERE duplicate_copies > 0
   AND day >= cast(cast(:start AS timestamp) AS date)

@@ -9,6 +9,7 @@
 -- active_customers   int        customers with a placed invoice in the span
 -- new_customers      int        active customers whose first placed invoice ever is in the span
 -- guest_gross        money      gross sales of placed invoices without a customer id
+-- new_customer_net   money      net sales of customers whose first placed invoice is in the span
 WITH first_purchase AS (
     SELECT customer_id, min(invoice_date) AS first_at
     FROM invoices
@@ -35,5 +36,7 @@ SELECT
         WHERE line_class = 'placed' AND first_at >= cast(:start AS timestamp)
     ) AS new_customers,
     cast(coalesce(sum(amount) FILTER (WHERE line_class = 'placed' AND customer_id IS NULL), 0)
-        AS numeric(18,3)) AS guest_gross
+        AS numeric(18,3)) AS guest_gross,
+    cast(coalesce(sum(amount) FILTER (WHERE first_at >= cast(:start AS timestamp)), 0)
+        AS numeric(18,3)) AS new_customer_net
 FROM span

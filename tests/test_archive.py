@@ -166,6 +166,11 @@ def test_unsafe_file_names_are_refused(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "2011").exists()
 
 
+def test_a_name_cannot_be_a_file_and_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="both a file and a folder"):
+        archive(tmp_path, files={"segments": b"x", "segments/a.csv": b"y"})
+
+
 @given(st.text(alphabet=st.sampled_from("ab./\\\n .."), max_size=12))
 def test_accepted_file_names_stay_inside_the_revision(name: str) -> None:
     try:
@@ -378,9 +383,9 @@ def test_list_and_format(tmp_path: Path) -> None:
     (tmp_path / "notes").mkdir()  # not a period folder with revisions: ignored
 
     reports = list_reports(tmp_path)
-    assert [r.period for r in reports] == ["2011", "2011-11"]
-    assert reports[0].pdf == "lgs-brief-2011.pdf"
-    assert reports[0].path == tmp_path / "2011" / "r1"
+    assert [r.period for r in reports] == ["2011-11", "2011"]  # newest label first
+    assert reports[1].pdf == "lgs-brief-2011.pdf"
+    assert reports[1].path == tmp_path / "2011" / "r1"
     text = format_report_list(reports)
     assert text.splitlines()[0].split() == [
         "period",

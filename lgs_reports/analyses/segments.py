@@ -1,0 +1,208 @@
+"""RFM segments: the ten segments from R and F scores, their summaries, the action lists,
+and the migration between the previous snapshot and this one."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from lgs_reports.config import SEGMENTS, segment_key
+
+NOT_SCORED = "Not scored"  # no placed invoice in the window before the previous snapshot
+LAPSED = "Lapsed"  # scored before, no placed invoice in the window now
+
+CSV_COLUMNS = (
+    "customer_id",
+    "country",
+    "last_purchase",
+    "recency",
+    "frequency",
+    "monetary",
+    "r",
+    "f",
+    "m",
+    "segment",
+    "previous_segment",
+    "action",
+)
+
+
+def segment_of(r: int, f: int) -> str:
+    """The segment of an R-F cell (BRIEF_SPEC's table; every one of the 25 cells has one)."""
+    if r == 5:
+        return "Champions" if f >= 4 else "Potential Loyalists" if f >= 2 else "New Customers"
+    if r == 4:
+        return "Loyal Customers" if f >= 4 else "Potential Loyalists" if f >= 2 else "Promising"
+    if r == 3:
+        return "Loyal Customers" if f >= 4 else "Need Attention" if f == 3 else "About to Sleep"
+    if f == 5:
+        return "Can't Lose"
+    return "At Risk" if f >= 3 else "Hibernating"
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentSummary:
+    segment: str
+    customers: int
+    share_customers: float | None
+    monetary: float  # net sales of its customers in the window
+    share_monetary: float | None
+    avg_recency: float | None
+    avg_frequency: float | None
+    avg_monetary: float | None
+    action: str
+    priority: bool
+    csv_file: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionList:
+    segment: str
+    action: str
+    customers: int
+    monetary: float
+    top: tuple[dict, ...]  # the first rows of the CSV, as dicts
+    csv_file: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    rows: tuple[str, ...]  # previous segment (then NOT_SCORED)
+    columns: tuple[str, ...]  # current segment (then LAPSED)
+    counts: tuple[tuple[int, ...], ...]
+
+    def count(self, previous: str, current: str) -> int:
+        return self.counts[self.rows.index(previous)][self.columns.index(current)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Segments:
+    snapshot: dt.date
+    previous_snapshot: dt.date
+    window_days: int
+    customers: int
+    summary: tuple[SegmentSummary, ...]  # the ten segments in the spec's order
+    action_lists: tuple[ActionList, ...]  # the priority segments, in the configured order
+    migration: Migration
+    table: pd.DataFrame  # every scored customer with CSV_COLUMNS, ordered for the CSVs
+
+    def summary_of(self, segment: str) -> SegmentSummary:
+        return next(s for s in self.summary if s.segment == segment)
+
+    def csv_files(self) -> dict[str, bytes]:
+        """One CSV per segment (header only when empty), ready for a mailing tool."""
+        files = {}
+        for segment in SEGMENTS:
+            rows = self.table[self.table["segment"] == segment]
+            files[csv_name(segment)] = rows.to_csv(index=False, lineterminator="\n").encode()
+        return files
+
+
+def csv_name(segment: str) -> str:
+    return f"segments/{segment_key(segment).replace('_', '-')}.csv"
+
+
+def assign_segments(scores: pd.DataFrame) -> pd.Series:
+    return pd.Series(
+        [segment_of(int(r), int(f)) for r, f in zip(scores["r"], scores["f"], strict=True)],
+        index=scores.index,
+        dtype="string",
+    )
+
+
+def segments(
+    scores: pd.DataFrame,
+    previous_scores: pd.DataFrame,
+    *,
+    snapshot: dt.date,
+    previous_snapshot: dt.date,
+    window_days: int,
+    action_for: Callable[[str], str],
+    priority: Sequence[str],
+    top_rows: int,
+) -> Segments:
+    """Segment the scored customers, summarise, list actions, and compare with before."""
+    current = scores.assign(segment=assign_segments(scores))
+    before = previous_scores.assign(segment=assign_segments(previous_scores))
+    previous_of = dict(zip(before["customer_id"], before["segment"], strict=True))
+    current["previous_segment"] = [previous_of.get(c, NOT_SCORED) for c in current["customer_id"]]
+    current["action"] = current["segment"].map(action_for)
+    table = (
+        current.sort_values(["monetary", "customer_id"], ascending=[False, True])
+        .loc[:, list(CSV_COLUMNS)]
+        .reset_index(drop=True)
+    )
+    table["last_purchase"] = pd.to_datetime(table["last_purchase"]).dt.strftime("%Y-%m-%d")
+    table["monetary"] = table["monetary"].round(2)
+    total_customers = len(table)
+    total_monetary = float(table["monetary"].sum())
+    summary = []
+    for segment in SEGMENTS:
+        rows = table[table["segment"] == segment]
+        n = len(rows)
+        money = float(rows["monetary"].sum())
+        summary.append(
+            SegmentSummary(
+                segment=segment,
+                customers=n,
+                share_customers=n / total_customers if total_customers else None,
+                monetary=money,
+                share_monetary=money / total_monetary if total_monetary else None,
+                avg_recency=float(rows["recency"].mean()) if n else None,
+                avg_frequency=float(rows["frequency"].mean()) if n else None,
+                avg_monetary=money / n if n else None,
+                action=action_for(segment),
+                priority=segment in priority,
+                csv_file=csv_name(segment),
+            )
+        )
+    action_lists = []
+    for segment in priority:
+        rows = table[table["segment"] == segment]
+        action_lists.append(
+            ActionList(
+                segment=segment,
+                action=action_for(segment),
+                customers=len(rows),
+                monetary=float(rows["monetary"].sum()),
+                top=tuple(_plain(r) for r in rows.head(top_rows).to_dict("records")),
+                csv_file=csv_name(segment),
+            )
+        )
+    return Segments(
+        snapshot=snapshot,
+        previous_snapshot=previous_snapshot,
+        window_days=window_days,
+        customers=total_customers,
+        summary=tuple(summary),
+        action_lists=tuple(action_lists),
+        migration=migration(before, current),
+        table=table,
+    )
+
+
+def _plain(row: dict) -> dict:
+    """A CSV row as JSON-ready Python values."""
+    out = {}
+    for key, value in row.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        out[key] = None if value is pd.NA else value
+    return out
+
+
+def migration(before: pd.DataFrame, current: pd.DataFrame) -> Migration:
+    """Previous segment x current segment, counting customers."""
+    rows = (*SEGMENTS, NOT_SCORED)
+    columns = (*SEGMENTS, LAPSED)
+    counts = [[0] * len(columns) for _ in rows]
+    now_of = dict(zip(current["customer_id"], current["segment"], strict=True))
+    for customer, previous in zip(current["customer_id"], current["previous_segment"], strict=True):
+        counts[rows.index(previous)][columns.index(now_of[customer])] += 1
+    for customer, previous in zip(before["customer_id"], before["segment"], strict=True):
+        if customer not in now_of:
+            counts[rows.index(previous)][columns.index(LAPSED)] += 1
+    return Migration(rows, columns, tuple(tuple(r) for r in counts))

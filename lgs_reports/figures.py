@@ -1,0 +1,265 @@
+"""``figures.json``: every number of the brief in one documented JSON document.
+
+Other systems consume it and the tests compare it (across engines, against
+the PDF). Money is a number in GBP rounded to the penny, shares and changes
+are fractions (0.123 = 12.3%), dates are ISO strings. The document never holds
+the time it was made, so the same data gives the same bytes. Its layout is
+documented in ``docs/figures.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from typing import Any
+
+import lgs_reports
+from lgs_reports.analysis import Analysis
+from lgs_reports.recommendations import Recommendation
+
+SCHEMA = "lgs-reports/figures/1"
+
+
+def _money(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value), 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _ratio(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    return round(float(value), 6) + 0.0
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> dict[str, Any]:
+    """The figures.json document of one brief."""
+    data = a.dataset
+    cov = data.coverage
+    period = data.period
+    return {
+        "schema": SCHEMA,
+        "generator": {"name": "lgs-reports", "version": lgs_reports.__version__},
+        "period": {
+            "label": period.label,
+            "kind": period.kind,
+            "title": period.title,
+            "start": _iso(period.start),
+            "end": _iso(period.end),
+            "data_start": _iso(cov.data_start),
+            "data_end": _iso(cov.data_end),
+            "partial": cov.partial,
+            "partial_note": cov.note,
+            "last_month_days": list(cov.last_month_days) if cov.last_month_days else None,
+            "snapshot": _iso(cov.snapshot),
+        },
+        "data_window": {
+            "first_invoice": _iso(cov.first_data),
+            "last_invoice": _iso(cov.last_data),
+            "invoices": int(data.window.at[0, "invoices"]),
+            "customers": int(data.window.at[0, "customers"]),
+        },
+        "sample_data": data.is_sample,
+        "comparisons": [
+            {"key": s.name, "title": s.title, "start": _iso(s.start), "end": _iso(s.end)}
+            for s in data.spans.values()
+        ],
+        "kpis": [_kpi(k) for k in a.kpis],
+        "monthly": [_month(m) for m in a.trend.window],
+        "invoice_amounts": _amounts(a),
+        "countries": _countries(a),
+        "segments": _segments(a),
+        "forecast": {name: f.to_dict() for name, f in a.forecasts.items()},
+        "recommendations": [
+            {
+                "rank": r.rank,
+                "key": r.key,
+                "title": r.title,
+                "text": r.text,
+                "evidence": r.evidence,
+                "at_stake": _money(r.at_stake),
+                "basis": r.basis,
+            }
+            for r in recommendations
+        ],
+        "data_quality": _quality(a),
+    }
+
+
+def _kpi(k: Any) -> dict[str, Any]:
+    scale = _ratio if k.unit == "ratio" else _money
+    comparisons = {
+        c.key: {"title": c.title, "value": scale(c.value), "change": _ratio(c.change)}
+        for c in k.comparisons
+    }
+    yoy = comparisons.get("yoy", {})
+    return {
+        "key": k.key,
+        "label": k.label,
+        "unit": k.unit,
+        "value": scale(k.value),
+        "higher_is_better": k.higher_is_better,
+        "change_kind": k.change_kind,
+        "previous": yoy.get("value"),
+        "change": yoy.get("change"),
+        "comparison": yoy.get("title"),
+        "comparisons": comparisons,
+    }
+
+
+def _month(m: Any) -> dict[str, Any]:
+    return {
+        "month": _iso(m.month),
+        "gross": _money(m.gross),
+        "cancellations": _money(m.cancellations),
+        "net": _money(m.net),
+        "growth": _ratio(m.growth),
+        "placed_orders": m.placed_orders,
+        "cancelled_orders": m.cancelled_orders,
+        "cancellation_rate": _ratio(m.cancellation_rate),
+        "active_customers": m.active_customers,
+        "new_customers": m.new_customers,
+        "existing_customers": m.existing_customers,
+        "guest_gross": _money(m.guest_gross),
+        "partial": m.partial,
+        "days_covered": m.days_covered,
+        "days_in_month": m.days_in_month,
+        "left_censored": m.left_censored,
+        "in_period": m.in_period,
+    }
+
+
+def _amounts(a: Analysis) -> dict[str, Any]:
+    s = a.invoice_amounts
+    return {
+        "invoices": s.invoices,
+        "min": _money(s.minimum),
+        "max": _money(s.maximum),
+        "mean": _money(s.mean),
+        "median": _money(s.median),
+        "mode": _money(s.mode),
+        "p85": _money(s.p85),
+        "histogram": {
+            "bin_width": s.bin_width,
+            "bins": [{"lower": b.lower, "upper": b.upper, "invoices": b.invoices} for b in s.bins],
+        },
+    }
+
+
+def _country(r: Any) -> dict[str, Any]:
+    return {
+        "country": r.country,
+        "net": _money(r.net),
+        "share": _ratio(r.share),
+        "previous_net": _money(r.previous_net),
+        "change": _ratio(r.change),
+        "placed_orders": r.placed_orders,
+        "active_customers": r.active_customers,
+        "countries": r.countries,
+    }
+
+
+def _countries(a: Analysis) -> dict[str, Any]:
+    c = a.countries
+    return {
+        "comparison": c.comparison,
+        "total_net": _money(c.total_net),
+        "previous_total_net": _money(c.previous_total_net),
+        "count": c.countries,
+        "rows": [_country(r) for r in c.rows],
+        "all": [_country(r) for r in c.all_rows],
+    }
+
+
+def _segments(a: Analysis) -> dict[str, Any]:
+    s = a.segments
+    return {
+        "snapshot": _iso(s.snapshot),
+        "previous_snapshot": _iso(s.previous_snapshot),
+        "window_days": s.window_days,
+        "customers": s.customers,
+        "summary": [
+            {
+                "segment": x.segment,
+                "customers": x.customers,
+                "share_customers": _ratio(x.share_customers),
+                "monetary": _money(x.monetary),
+                "share_monetary": _ratio(x.share_monetary),
+                "avg_recency": _money(x.avg_recency),
+                "avg_frequency": _money(x.avg_frequency),
+                "avg_monetary": _money(x.avg_monetary),
+                "action": x.action,
+                "priority": x.priority,
+                "csv": x.csv_file,
+            }
+            for x in s.summary
+        ],
+        "migration": {
+            "rows": list(s.migration.rows),
+            "columns": list(s.migration.columns),
+            "counts": [list(r) for r in s.migration.counts],
+        },
+        "action_lists": [
+            {
+                "segment": x.segment,
+                "action": x.action,
+                "customers": x.customers,
+                "monetary": _money(x.monetary),
+                "csv": x.csv_file,
+                "top": list(x.top),
+            }
+            for x in s.action_lists
+        ],
+    }
+
+
+def _counts(q: Any) -> dict[str, Any]:
+    values = dataclasses.asdict(q)
+    return {k: (_money(v) if isinstance(v, float) else v) for k, v in values.items()}
+
+
+def _quality(a: Analysis) -> dict[str, Any]:
+    q = a.quality
+    return {
+        "period": _counts(q.period),
+        "warehouse": _counts(q.warehouse),
+        "duplicate_clusters": [
+            {
+                "start": _iso(c.start),
+                "end": _iso(c.end),
+                "days": c.days,
+                "copies": c.copies,
+                "value": _money(c.value),
+            }
+            for c in q.clusters
+        ],
+        "scattered_duplicate_copies": q.scattered_copies,
+        "non_product_codes": [
+            {"stock_code": code, "lines": lines, "value": _money(value)}
+            for code, lines, value in q.non_product_codes
+        ],
+        "loads": [
+            {
+                "load_id": x.load_id,
+                "file_name": x.file_name,
+                "file_format": x.file_format,
+                "sha256": x.sha256,
+                "loaded_at": _iso(x.loaded_at),
+                "rows_loaded": x.rows_loaded,
+                "rows_rejected": x.rows_rejected,
+                "rows_overlap": x.rows_overlap,
+            }
+            for x in q.loads
+        ],
+    }
+
+
+def figures_json(figures: dict[str, Any]) -> bytes:
+    """Stable bytes: sorted keys would hide the document's order, so keep it; no NaN."""
+    return (json.dumps(figures, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
