@@ -136,7 +136,7 @@ def load_frames(
 ) -> LoadResult:
     """Load already-typed rows (the generated sample) through the same transaction."""
     started = time.perf_counter()
-    batches = (Checked(frame, frame.index.to_numpy(), None, []) for frame in frames)
+    batches = (Checked(frame, None, COLUMNS, []) for frame in frames)
     source = InputFile(Path(name), "sample", compressed=False)
     return _write(
         warehouse,

@@ -1,0 +1,219 @@
+"""The brief, as a pipeline of named steps.
+
+resolve the period → query → analyse → recommend → figures → draw → render →
+lay out the PDF → archive → deliver. Each step lives in its own module; this
+one only orders them, times them (one log line each) and records the run's
+parameters with the archived output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import platform
+from pathlib import Path
+from typing import Any
+
+import lgs_reports
+from lgs_reports import errors
+from lgs_reports.config import Settings
+from lgs_reports.dataset import data_window
+from lgs_reports.logs import step
+from lgs_reports.periods import Period, latest_complete_month, parse_period
+from lgs_reports.warehouse import Warehouse
+
+log = logging.getLogger("lgs_reports.report")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """Everything that identifies one run; recorded in the archive's manifest."""
+
+    started_at: dt.datetime  # UTC
+    version: str
+    python: str
+    warehouse: str  # URL, password masked
+    requested_period: str | None
+
+    @classmethod
+    def start(cls, settings: Settings, period: str | None) -> RunInfo:
+        from lgs_reports.config import mask_url
+
+        return cls(
+            started_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            version=lgs_reports.__version__,
+            python=platform.python_version(),
+            warehouse=mask_url(settings.database_url),
+            requested_period=period,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    period: str
+    path: Path | None
+    revision: int | None
+    reused: bool
+    delivery: str
+    timings: dict[str, float]
+    exit_code: int = errors.EXIT_OK
+
+    def summary(self) -> str:
+        state = "unchanged, reused" if self.reused else "new revision"
+        return (
+            f"brief {self.period}: {self.path} (revision {self.revision}, {state}); {self.delivery}"
+        )
+
+
+def ensure_data(warehouse: Warehouse, settings: Settings) -> None:
+    """On a fresh machine with nothing configured, fill the embedded warehouse with the sample."""
+    if not settings.database_is_default or not warehouse.is_empty():
+        return
+    from lgs_reports.sample import load_sample
+
+    log.warning(
+        "no warehouse is configured and the embedded one (%s) is empty: generating SAMPLE "
+        "DATA, not LGS transactions. Load real data with `lgs-reports load FILE`, or set "
+        "LGS_DATABASE_URL.",
+        warehouse.safe_url,
+    )
+    load_sample(warehouse)
+
+
+def resolve_period(text: str | None, last_invoice: dt.datetime) -> Period:
+    """The period asked for, or the latest complete month of the data (the cron default)."""
+    if text:
+        return parse_period(text)
+    period = latest_complete_month(last_invoice)
+    log.info("period: none given; the latest complete month is %s", period.label)
+    return period
+
+
+def build_brief(
+    settings: Settings,
+    *,
+    period: str | None,
+    output_dir: Path,
+    email: bool = True,
+    dry_run: bool = False,
+) -> RunOutcome:
+    """Build, archive and (unless told not to) email the brief of ``period``."""
+    from lgs_reports.archive import archive_report, period_lock
+
+    run = RunInfo.start(settings, period)
+    timings: dict[str, float] = {}
+    warehouse = Warehouse(settings.database_url)
+    try:
+        with step("warehouse", timings):
+            ensure_data(warehouse, settings)
+            with warehouse.connect() as conn:
+                window = data_window(conn)
+        last = window.at[0, "last_invoice"]
+        if last is None or str(last) == "NaT":
+            raise errors.PeriodError(
+                "the warehouse holds no invoices yet; load data first (lgs-reports load FILE)"
+            )
+        chosen = resolve_period(period, last.to_pydatetime())
+        with period_lock(output_dir, chosen.label, settings.output.lock_timeout):
+            if email and not dry_run:
+                _send_pending(settings, output_dir)
+            files, figures, fingerprint = _build(warehouse, settings, chosen, run, timings)
+            with step("archive", timings):
+                report = archive_report(
+                    output_dir,
+                    chosen.label,
+                    files,
+                    fingerprint=fingerprint,
+                    created_at=run.started_at,
+                    lock_timeout=settings.output.lock_timeout,
+                )
+            delivery = "email: off (--no-email)"
+            if email:
+                with step("deliver", timings):
+                    delivery = _deliver(settings, report, figures, run, dry_run)
+    finally:
+        warehouse.dispose()
+    return RunOutcome(
+        period=chosen.label,
+        path=report.path,
+        revision=report.revision,
+        reused=report.reused,
+        delivery=delivery,
+        timings=timings,
+    )
+
+
+def _build(
+    warehouse: Warehouse,
+    settings: Settings,
+    period: Period,
+    run: RunInfo,
+    timings: dict[str, float],
+) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
+    """Query → analyse → recommend → figures → draw → render → PDF: the archive's files."""
+    from lgs_reports.analysis import analyse
+    from lgs_reports.charts import draw_charts
+    from lgs_reports.dataset import fetch
+    from lgs_reports.figures import build_figures, figures_json
+    from lgs_reports.recommendations import recommend
+    from lgs_reports.render import BriefContext, render_html, render_pdf
+
+    with step("query", timings), warehouse.connect() as conn:
+        data = fetch(conn, period, rfm_window_days=settings.report.rfm_window_days)
+    with step("analyse", timings):
+        analysis = analyse(data, settings)
+    with step("recommend", timings):
+        recommendations = recommend(analysis)
+        figures = build_figures(analysis, recommendations)
+    with step("draw", timings):
+        charts = draw_charts(figures)
+    context = BriefContext(
+        figures=figures,
+        charts=charts,
+        company=settings.report.company,
+        generated_on=run.started_at.date(),
+    )
+    with step("render", timings):
+        html = render_html(context, templates_dir=settings.report.templates_dir or None)
+    with step("layout", timings):
+        pdf = render_pdf(html, context=context)
+    files = {
+        f"lgs-brief-{period.label}.pdf": pdf,
+        "figures.json": figures_json(figures),
+        **analysis.segments.csv_files(),
+    }
+    fingerprint = {
+        "raw_lines": int(data.quality_all.at[0, "raw_lines"]),
+        "first_transaction": figures["data_window"]["first_invoice"],
+        "last_transaction": figures["data_window"]["last_invoice"],
+        "loads": figures["data_quality"]["loads"],
+        "warehouse": run.warehouse,
+        "requested_period": run.requested_period,
+        "python": run.python,
+        "timings": dict(timings),
+    }
+    return files, figures, fingerprint
+
+
+def _send_pending(settings: Settings, output_dir: Path) -> None:
+    """Earlier briefs still in the outbox go first; a dead server costs one try here."""
+    from lgs_reports.delivery import deliver_pending
+
+    for outcome in deliver_pending(settings, output_dir, raise_on_pending=False, retries=0):
+        log.info("%s", outcome.note)
+
+
+def _deliver(
+    settings: Settings, report: Any, figures: dict[str, Any], run: RunInfo, dry_run: bool
+) -> str:
+    from lgs_reports.delivery import deliver_report
+
+    try:
+        outcome = deliver_report(settings, report, figures, now=run.started_at, dry_run=dry_run)
+    except errors.DeliveryError as exc:
+        raise errors.DeliveryError(
+            f"{exc}; the brief is archived in {report.path} and waits in the outbox "
+            "(lgs-reports deliver sends it)"
+        ) from None
+    return outcome.note
