@@ -483,8 +483,8 @@ def _decode_error(src: InputFile, exc: UnicodeDecodeError) -> LoadError:
                     column = len(raw[: bad.start].decode(codec, errors="replace")) + 1
                     byte = raw[bad.start : bad.start + 1].hex()
                     return LoadError(
-                        f"{src.path} line {number}, column {column}: not valid {src.encoding} "
-                        f"(byte 0x{byte}); if the file is Windows or Latin-1 text, "
+                        f"{src.path} line {number}, character {column}: not valid "
+                        f"{src.encoding} (byte 0x{byte}); if the file is Windows or Latin-1 text, "
                         "pass --encoding cp1252 (or the file's own encoding)"
                     )
     except (OSError, EOFError, zlib.error):

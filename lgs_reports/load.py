@@ -283,25 +283,35 @@ def _duckdb_insert(
 
 
 class _CopyStream(io.TextIOBase):
-    """A file-like object that COPY reads from, filled batch by batch (bounded memory)."""
+    """A file-like object that COPY reads from, filled batch by batch (bounded memory).
+
+    An exception raised while reading the batches (a bad row, a truncated file,
+    Ctrl-C) is kept in ``error``: psycopg2 replaces it by its own QueryCanceled.
+    """
 
     def __init__(self, chunks: Iterator[str]) -> None:
         self._chunks = chunks
         self._buffer = ""
+        self._at = 0  # what was read of the buffer (no copying of the rest at every read)
+        self.error: BaseException | None = None
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> str:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            out, self._buffer = self._buffer, ""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        try:
+            while size < 0 or len(self._buffer) - self._at < size:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer = self._buffer[self._at :] + chunk
+                self._at = 0
+        except BaseException as exc:
+            self.error = exc
+            raise
+        end = len(self._buffer) if size < 0 else self._at + size
+        out = self._buffer[self._at : end]
+        self._at = min(end, len(self._buffer))
         return out
 
     readline = read
@@ -328,8 +338,14 @@ def _postgres_copy(
     # that the dump's own lines can be streamed to the server without rewriting them.
     conn.execute(text(f"ALTER TABLE retail ALTER COLUMN load_id SET DEFAULT {int(load_id)}"))
     raw = warehouse.raw_connection(conn)
+    source = _CopyStream(chunks())
     with raw.cursor() as cursor:
-        cursor.copy_expert(f"COPY retail ({columns}) FROM STDIN", _CopyStream(chunks()))
+        try:
+            cursor.copy_expert(f"COPY retail ({columns}) FROM STDIN", source, size=1 << 20)
+        except Exception:
+            if source.error is not None:
+                raise source.error from None  # the LoadError, not psycopg2's QueryCanceled
+            raise
     conn.execute(text("ALTER TABLE retail ALTER COLUMN load_id DROP DEFAULT"))
     return total
 

@@ -198,8 +198,8 @@ def _falling(n: int) -> np.ndarray:
 def _days() -> tuple[np.ndarray, np.ndarray]:
     """Every trading day of the window and its seasonal weight (no Saturdays, like LGS)."""
     days = pd.date_range(FIRST_DAY, LAST_MOMENT.date(), freq="D")
-    days = days[days.dayofweek != 5]
-    weights = np.array([SEASON[d.month] for d in days]) * np.where(days.dayofweek == 6, 0.5, 1.0)
+    days = days[days.day_of_week != 5]
+    weights = np.array([SEASON[d.month] for d in days]) * np.where(days.day_of_week == 6, 0.5, 1.0)
     weights *= 1.0 + 0.12 * (days.year.to_numpy() - 2010)  # a little growth, mostly from 2011
     return days.to_numpy(), weights
 

@@ -154,4 +154,5 @@ def _rejects(
 def _shown(value: object, cells: bool) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return str(_cell_text(value) if cells else value)
+    # a typed block holds customer ids as floats: show 13085, as the file has it
+    return str(_cell_text(value) if cells or isinstance(value, float) else value)

@@ -56,7 +56,14 @@ class Warehouse:
             )
         self._where = _describe(parsed)
         if self.dialect == "duckdb" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WarehouseError(
+                    f"warehouse {self._where}: cannot create its folder {folder} "
+                    f"({exc.strerror}); check [database] url / LGS_DATABASE_URL"
+                ) from None
         self._engine: Engine | None = None
 
     @property
@@ -72,7 +79,12 @@ class Warehouse:
                     # taking most of the machine (its default is 80% of RAM).
                     self._engine = create_engine(
                         self.url,
-                        connect_args={"config": {"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": False}},
+                        connect_args={
+                            "config": {
+                                "memory_limit": DUCKDB_MEMORY_LIMIT,
+                                "preserve_insertion_order": False,
+                            }
+                        },
                     )
             except (NoSuchModuleError, ImportError) as exc:
                 raise WarehouseError(

@@ -1,0 +1,630 @@
+"""The brief's charts: one function per chart, each drawing from the figures.json document.
+
+API (called by the report pipeline)::
+
+    draw_charts(figures: dict) -> dict[str, str]
+
+returns chart name -> SVG text, for the charts the figures can support (a chart
+with nothing to draw, e.g. no countries, is left out and the template says
+so). Every chart is vector SVG: the densest one has about fifty bars, which
+WeasyPrint lays out in well under a second (MEASUREMENTS.md: only plots with
+thousands of marks need a PNG; a chart that ever does would be returned as a
+``data:image/png;base64,...`` URI instead, which the templates accept too).
+
+One house style (`HOUSE_STYLE`) where colour means something: net sales navy
+(pale for months outside the period), cancellations red, new customers teal,
+forecasts amber with 80%/95% bands, good/bad changes green/red, and a partial
+month hatched with its days written on it ("9 of 31 days"). Charts are sized to
+the A4 text width of the PDF (`WIDTH_IN`) and use DejaVu Sans, the font the PDF
+text is set in, so 8 pt in a chart is 8 pt on paper.
+
+The same figures always give the same bytes: the SVG carries no date
+(``metadata={"Date": None}``), its ids come from a fixed ``svg.hashsalt``, and
+text is drawn as glyph paths so the result does not depend on installed fonts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from lgs_reports import formatting
+
+# --------------------------------------------------------------------------- house style
+
+WIDTH_IN = 6.9  # the PDF's text width (A4 less 2 x 16 mm margins), in inches
+
+INK = "#1d2733"
+MUTED = "#5b6673"
+NET = "#1f4e79"  # net sales, and anything "of the period"
+NET_PALE = "#a9c1da"  # the same before the period
+CANCEL = "#c0392b"
+NEW = "#2a9d8f"
+NEW_PALE = "#a8dcd5"
+EXISTING = "#5f7f9f"
+EXISTING_PALE = "#c3d0de"
+FORECAST = "#d97706"
+GOOD = "#2e7d32"
+BAD = "#c62828"
+OTHER = "#b8c0c8"  # "Other" rows, previous-year lines, customers' share
+
+HOUSE_STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 7.5,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "text.color": INK,
+    "axes.labelcolor": MUTED,
+    "axes.edgecolor": "#9aa3ad",
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,
+    "grid.color": "#e3e7eb",
+    "grid.linewidth": 0.6,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 0,
+    "xtick.major.width": 0.6,
+    "hatch.linewidth": 0.7,
+    "lines.linewidth": 1.4,
+    "patch.linewidth": 0,
+    "svg.fonttype": "path",  # glyphs as paths: no dependency on the viewer's fonts
+    "svg.hashsalt": "lgs-reports",  # stable ids, so the same figures give the same bytes
+    "svg.image_inline": True,
+}
+
+ChartFunction = Callable[[dict[str, Any]], "Figure | None"]
+
+
+def draw_charts(figures: dict[str, Any]) -> dict[str, str]:
+    """Every chart the figures support, as SVG text keyed by chart name (see `CHARTS`)."""
+    charts: dict[str, str] = {}
+    with matplotlib.rc_context(HOUSE_STYLE):
+        for name, draw in CHARTS.items():
+            fig = draw(figures)
+            if fig is not None:
+                charts[name] = to_svg(fig)
+    return charts
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as SVG text with no timestamp (byte-identical for the same figure)."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _figure(
+    height_in: float,
+    *,
+    left: float = 0.5,
+    right: float = 0.1,
+    bottom: float = 0.36,
+    top: float = 0.26,
+    **subplots: Any,
+) -> tuple[Figure, Any]:
+    """A figure of the text width with fixed margins in inches.
+
+    Fixed margins instead of constrained layout: they halve the drawing time
+    (the layout pass measures every label twice) and line the charts' plot
+    areas up with each other down the page.
+    """
+    fig = Figure(figsize=(WIDTH_IN, height_in))
+    gridspec = {
+        "left": left / WIDTH_IN,
+        "right": 1 - right / WIDTH_IN,
+        "bottom": bottom / height_in,
+        "top": 1 - top / height_in,
+        **subplots.pop("gridspec_kw", {}),
+    }
+    return fig, fig.subplots(gridspec_kw=gridspec, **subplots)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _months(rows: Sequence[dict[str, Any]]) -> list[dt.date]:
+    return [dt.date.fromisoformat(r["month"][:10]) for r in rows]
+
+
+def _month_ticks(ax: Any, months: Sequence[dt.date], offset: int = 0) -> None:
+    """Month names on every bar, the year under January (and the first month unless Nov/Dec)."""
+    labels = []
+    for i, m in enumerate(months):
+        label = f"{m:%b}"
+        if m.month == 1 or (i == 0 and m.month < 11):
+            label += f"\n{m.year}"
+        labels.append(label)
+    ax.set_xticks(range(offset, offset + len(months)), labels)
+    ax.tick_params(axis="x", length=0, pad=3)
+    ax.set_xlim(offset - 0.6, offset + len(months) - 0.4)
+
+
+def _money_axis(ax: Any, axis: str = "y") -> None:
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(formatting.money_axis))
+    target.set_major_locator(MaxNLocator(5, min_n_ticks=3))
+
+
+def _count_axis(ax: Any) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax.yaxis.set_major_locator(MaxNLocator(5, integer=True, min_n_ticks=3))
+
+
+def _days_label(row: dict[str, Any]) -> str:
+    return f"{row['days_covered']} of {row['days_in_month']} days"
+
+
+def _legend(ax: Any, handles: Sequence[Any], **kwargs: Any) -> None:
+    options: dict[str, Any] = {
+        "loc": "upper left",
+        "ncols": len(handles),
+        "handlelength": 1.2,
+        "columnspacing": 1.2,
+        "borderaxespad": 0.1,
+        "bbox_to_anchor": (0, 1.13),
+    }
+    options.update(kwargs)
+    ax.legend(handles=handles, **options)
+
+
+def _patch(color: str, label: str, hatch: str | None = None, edge: str | None = None) -> Any:
+    from matplotlib.patches import Patch
+
+    return Patch(
+        facecolor=color, edgecolor=edge or color, hatch=hatch, label=label, linewidth=0.6
+    )
+
+
+def _headroom(ax: Any, factor: float = 1.12) -> None:
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * factor if high > 0 else high)
+
+
+def _mark_partial_bar(ax: Any, x: float, top: float, row: dict[str, Any]) -> None:
+    ax.annotate(
+        _days_label(row),
+        (x, top),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=6.3,
+        color=MUTED,
+        rotation=90,
+    )
+
+
+def _mark_censored(ax: Any, x: float, top: float, text: str) -> None:
+    ax.annotate(
+        text,
+        (x, top),
+        xytext=(3, 3),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=6.3,
+        color=MUTED,
+        style="italic",
+    )
+
+
+# --------------------------------------------------------------------------- revenue
+
+
+def net_sales_chart(figures: dict[str, Any]) -> Figure | None:
+    """Net sales per month over the trend window; the period solid, a partial month hatched."""
+    rows = figures.get("monthly") or []
+    if not rows:
+        return None
+    fig, ax = _figure(2.45)
+    for i, row in enumerate(rows):
+        value = row["net"] or 0.0
+        color = NET if row["in_period"] else NET_PALE
+        if row["partial"]:
+            ax.bar(i, value, 0.72, color="white", edgecolor=color, hatch="//////", linewidth=0.8)
+        else:
+            ax.bar(i, value, 0.72, color=color)
+    _money_axis(ax)
+    _month_ticks(ax, _months(rows))
+    _headroom(ax, 1.18)
+    for i, row in enumerate(rows):
+        if row["partial"]:
+            _mark_partial_bar(ax, i, max(row["net"] or 0.0, 0.0), row)
+        if row["left_censored"]:
+            _mark_censored(ax, i - 0.35, max(row["net"] or 0.0, 0.0), "first month of data")
+    handles = [_patch(NET, "net sales, months of the period"), _patch(NET_PALE, "earlier months")]
+    if any(r["partial"] for r in rows):
+        handles.append(_patch("white", "partial month (data to date)", "//////", NET))
+    _legend(ax, handles)
+    ax.axhline(0, color="#9aa3ad", linewidth=0.6)
+    return fig
+
+
+def growth_chart(figures: dict[str, Any]) -> Figure | None:
+    """Month-on-month growth of net sales; no bar for a partial month (it is not comparable)."""
+    rows = figures.get("monthly") or []
+    if not any(r["growth"] is not None for r in rows):
+        return None
+    fig, ax = _figure(1.75)
+    for i, row in enumerate(rows):
+        growth = row["growth"]
+        if row["partial"]:
+            ax.annotate(
+                f"partial: {_days_label(row)}",
+                (i, 0),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                rotation=90,
+                fontsize=6.3,
+                color=MUTED,
+            )
+            continue
+        if growth is None:
+            continue
+        color = GOOD if growth >= 0 else BAD
+        ax.bar(i, growth, 0.72, color=color, alpha=1.0 if row["in_period"] else 0.45)
+    ax.axhline(0, color="#9aa3ad", linewidth=0.6)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+    _month_ticks(ax, _months(rows))
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, -0.1), max(high, 0.1) * 1.1)
+    return fig
+
+
+def orders_chart(figures: dict[str, Any]) -> Figure | None:
+    """Placed and cancelled orders per month, with the cancellation rate on the right axis."""
+    rows = figures.get("monthly") or []
+    if not rows:
+        return None
+    fig, ax = _figure(2.35)
+    x = np.arange(len(rows))
+    placed = [r["placed_orders"] or 0 for r in rows]
+    cancelled = [r["cancelled_orders"] or 0 for r in rows]
+    for i, row in enumerate(rows):
+        hatch = "//////" if row["partial"] else None
+        alpha = 1.0 if row["in_period"] else 0.5
+        if hatch:
+            ax.bar(i - 0.19, placed[i], 0.38, color="white", edgecolor=NET, hatch=hatch,
+                   linewidth=0.8)
+            ax.bar(i + 0.19, cancelled[i], 0.38, color="white", edgecolor=CANCEL, hatch=hatch,
+                   linewidth=0.8)
+        else:
+            ax.bar(i - 0.19, placed[i], 0.38, color=NET, alpha=alpha)
+            ax.bar(i + 0.19, cancelled[i], 0.38, color=CANCEL, alpha=alpha)
+    _count_axis(ax)
+    _month_ticks(ax, _months(rows))
+    _headroom(ax, 1.15)
+    rate_ax = ax.twinx()
+    rates = [np.nan if r["cancellation_rate"] is None else r["cancellation_rate"] for r in rows]
+    rate_ax.plot(x, rates, color=CANCEL, linewidth=1.0, marker="o", markersize=2.2,
+                 linestyle=(0, (3, 1.5)))
+    rate_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    rate_ax.set_ylim(0, max(0.05, np.nanmax(rates) * 1.6) if not all(map(math.isnan, rates))
+                     else 1)
+    rate_ax.yaxis.set_major_locator(MaxNLocator(4))
+    rate_ax.grid(False)
+    rate_ax.spines["right"].set_visible(True)
+    rate_ax.tick_params(axis="y", colors=CANCEL, length=0)
+    rate_ax.set_ylabel("cancellation rate", color=CANCEL)
+    for i, row in enumerate(rows):
+        if row["partial"]:
+            _mark_partial_bar(ax, i, max(placed[i], cancelled[i]), row)
+    from matplotlib.lines import Line2D
+
+    handles = [
+        _patch(NET, "placed orders"),
+        _patch(CANCEL, "cancelled orders"),
+        Line2D([], [], color=CANCEL, linewidth=1.0, marker="o", markersize=2.2,
+               linestyle=(0, (3, 1.5)), label="cancellation rate (right)"),
+    ]
+    _legend(ax, handles)
+    return fig
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def customers_chart(figures: dict[str, Any]) -> Figure | None:
+    """Active customers per month, split into new and existing (stacked)."""
+    rows = figures.get("monthly") or []
+    if not rows:
+        return None
+    fig, ax = _figure(2.45)
+    for i, row in enumerate(rows):
+        new = row["new_customers"] or 0
+        existing = row["existing_customers"] or 0
+        if row["in_period"]:
+            colors = (EXISTING, NEW)
+        else:
+            colors = (EXISTING_PALE, NEW_PALE)
+        hatch = "//////" if row["partial"] else None
+        if hatch:
+            ax.bar(i, existing, 0.72, color="white", edgecolor=colors[0], hatch=hatch,
+                   linewidth=0.8)
+            ax.bar(i, new, 0.72, bottom=existing, color="white", edgecolor=colors[1],
+                   hatch=hatch, linewidth=0.8)
+        else:
+            ax.bar(i, existing, 0.72, color=colors[0])
+            ax.bar(i, new, 0.72, bottom=existing, color=colors[1])
+    _count_axis(ax)
+    _month_ticks(ax, _months(rows))
+    _headroom(ax, 1.2)
+    for i, row in enumerate(rows):
+        top = (row["active_customers"] or 0)
+        if row["partial"]:
+            _mark_partial_bar(ax, i, top, row)
+        if row["left_censored"]:
+            _mark_censored(ax, i - 0.35, top, "first month of data: everyone looks new")
+    handles = [_patch(EXISTING, "existing customers"), _patch(NEW, "new customers")]
+    if any(not r["in_period"] for r in rows):
+        handles.append(_patch(EXISTING_PALE, "before the period"))
+    if any(r["partial"] for r in rows):
+        handles.append(_patch("white", "partial month", "//////", EXISTING))
+    _legend(ax, handles)
+    return fig
+
+
+def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
+    """New customers per month: the last twelve months against the twelve before."""
+    rows = figures.get("monthly") or []
+    if len(rows) < 2:
+        return None
+    recent = rows[-12:]
+    earlier = {dt.date.fromisoformat(r["month"][:10]): r for r in rows[:-12]}
+    fig, ax = _figure(1.95)
+    x = np.arange(len(recent))
+    months = _months(recent)
+    prior = []
+    for m in months:
+        before = earlier.get(m.replace(year=m.year - 1))
+        prior.append(np.nan if before is None else before["new_customers"])
+    if not all(map(math.isnan, prior)):
+        ax.plot(x, prior, color=OTHER, marker="o", markersize=2.5, linewidth=1.2,
+                label="a year earlier")
+        for i, m in enumerate(months):
+            before = earlier.get(m.replace(year=m.year - 1))
+            if before is not None and before["left_censored"]:
+                _mark_censored(ax, i, prior[i], "first month of data")
+    values = [np.nan if r["new_customers"] is None else r["new_customers"] for r in recent]
+    full = [np.nan if r["partial"] else v for r, v in zip(recent, values, strict=True)]
+    ax.plot(x, full, color=NEW, marker="o", markersize=3, linewidth=1.6, label="new customers")
+    for i, row in enumerate(recent):
+        if row["partial"]:
+            ax.plot([i], [values[i]], marker="o", markersize=4, markerfacecolor="white",
+                    markeredgecolor=NEW, linestyle="none")
+            ax.annotate(f"{_days_label(row)} to date", (i, values[i]), xytext=(-4, 0),
+                        textcoords="offset points", ha="right", va="center", fontsize=6.3,
+                        color=MUTED)
+    _count_axis(ax)
+    ax.set_ylim(0, None)
+    _headroom(ax, 1.15)
+    _month_ticks(ax, months)
+    _legend(ax, ax.get_legend_handles_labels()[0], bbox_to_anchor=(0, 1.16))
+    return fig
+
+
+# --------------------------------------------------------------------------- orders
+
+
+def invoice_amounts_chart(figures: dict[str, Any]) -> Figure | None:
+    """How many invoices fall in each amount band, up to the 85th percentile."""
+    amounts = figures.get("invoice_amounts") or {}
+    bins = (amounts.get("histogram") or {}).get("bins") or []
+    if not bins:
+        return None
+    fig, ax = _figure(2.2)
+    lower = np.array([b["lower"] for b in bins], dtype=float)
+    upper = np.array([b["upper"] for b in bins], dtype=float)
+    counts = np.array([b["invoices"] for b in bins], dtype=float)
+    # the bins are already counted (figures.json): draw them, don't re-bin
+    ax.bar(lower, counts, upper - lower, align="edge", color=NET, alpha=0.85,
+           edgecolor="white", linewidth=0.5)
+    ax.set_ylabel("invoices")
+    _count_axis(ax)
+    _money_axis(ax, "x")
+    ax.set_xlim(lower[0], upper[-1])
+    _headroom(ax, 1.25)
+    top = ax.get_ylim()[1]
+    marks = [
+        ("median", amounts.get("median"), INK, (0, (4, 2))),
+        ("mean", amounts.get("mean"), FORECAST, (0, (1, 1.5))),
+    ]
+    for i, (name, value, color, style) in enumerate(marks):
+        if value is None or not lower[0] <= value <= upper[-1]:
+            continue
+        ax.axvline(value, color=color, linewidth=1.0, linestyle=style)
+        ax.text(value, top * (0.97 - 0.09 * i), f" {name} {formatting.money_short(value)}",
+                color=color, fontsize=6.8, va="top", ha="left")
+    ax.set_xlabel("invoice amount")
+    return fig
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def countries_chart(figures: dict[str, Any]) -> Figure | None:
+    """Net sales of the top countries (left) and their change against the comparison (right)."""
+    rows = (figures.get("countries") or {}).get("rows") or []
+    if not rows:
+        return None
+    height = 0.9 + 0.2 * len(rows)
+    fig, (left, right) = _figure(height, ncols=2, sharey=True, width_ratios=[3, 2])
+    names = [r["country"] for r in rows]
+    colors = [OTHER if r["countries"] > 1 else NET for r in rows]
+    sns.barplot(x=[r["net"] or 0 for r in rows], y=names, hue=names, palette=colors,
+                legend=False, ax=left, orient="h", width=0.7, saturation=1)
+    _money_axis(left, "x")
+    left.grid(axis="x")
+    left.grid(axis="y", visible=False)
+    left.set_xlabel("net sales")
+    left.set_ylabel("")
+    left.tick_params(axis="y", length=0)
+    span = max((r["net"] or 0) for r in rows)
+    left.set_xlim(min(0, min((r["net"] or 0) for r in rows)), span * 1.22 if span > 0 else 1)
+    for i, r in enumerate(rows):
+        left.text((r["net"] or 0) + span * 0.01, i, f"{formatting.money_short(r['net'])} "
+                  f"({formatting.percent(r['share'])})", va="center", fontsize=6.5, color=INK)
+    changes = [r["change"] for r in rows]
+    known = [c for c in changes if c is not None]
+    limit = max([abs(c) for c in known] + [0.1])
+    limit = min(limit, 3.0)  # a country that grew from almost nothing would flatten the rest
+    for i, c in enumerate(changes):
+        if c is None:
+            right.text(0, i, " new", va="center", fontsize=6.5, color=MUTED)
+            continue
+        shown = max(-limit, min(limit, c))
+        right.barh(i, shown, 0.7, color=GOOD if c >= 0 else BAD)
+        label = formatting.change(c, 0)
+        right.text(shown + (limit * 0.03 if c >= 0 else -limit * 0.03), i, label,
+                   va="center", ha="left" if c >= 0 else "right", fontsize=6.5, color=INK)
+    right.set_xlim(-limit * 1.45, limit * 1.45)
+    right.axvline(0, color="#9aa3ad", linewidth=0.6)
+    right.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    right.xaxis.set_major_locator(MaxNLocator(5))
+    right.grid(axis="x")
+    right.grid(axis="y", visible=False)
+    comparison = (figures.get("countries") or {}).get("comparison") or "comparison"
+    right.set_xlabel(f"change against {comparison}")
+    right.tick_params(axis="y", length=0)
+    right.spines["left"].set_visible(False)
+    return fig
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def segments_chart(figures: dict[str, Any]) -> Figure | None:
+    """Each RFM segment's share of the customers and of the net sales."""
+    rows = (figures.get("segments") or {}).get("summary") or []
+    if not rows:
+        return None
+    fig, ax = _figure(0.75 + 0.24 * len(rows))
+    y = np.arange(len(rows))
+    customers = [r["share_customers"] or 0 for r in rows]
+    sales = [r["share_monetary"] or 0 for r in rows]
+    ax.barh(y - 0.19, customers, 0.38, color=OTHER, label="share of customers")
+    ax.barh(y + 0.19, sales, 0.38, color=NET, label="share of net sales")
+    for i in range(len(rows)):
+        ax.text(max(customers[i], 0) + 0.004, i - 0.19, formatting.percent(customers[i]),
+                va="center", fontsize=6.3, color=MUTED)
+        ax.text(max(sales[i], 0) + 0.004, i + 0.19, formatting.percent(sales[i]),
+                va="center", fontsize=6.3, color=INK)
+    labels = [f"{r['segment']} ({r['customers']:,})" for r in rows]
+    ax.set_yticks(y, labels)
+    for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
+        if r.get("priority"):
+            tick.set_fontweight("bold")
+            tick.set_color(INK)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    high = max(customers + sales + [0.05])
+    low = min(customers + sales + [0])
+    ax.set_xlim(low * 1.1, high * 1.15)
+    ax.tick_params(axis="y", length=0)
+    _legend(ax, ax.get_legend_handles_labels()[0], bbox_to_anchor=(0, 1.0 + 0.3 / len(rows)))
+    return fig
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def _forecast_chart(forecast: dict[str, Any] | None, money: bool) -> Figure | None:
+    if not forecast:
+        return None
+    history = forecast.get("history") or []
+    points = forecast.get("points") or []
+    if not history and not points:
+        return None
+    months = [dt.date.fromisoformat(m[:10]) for m, _ in history]
+    months += [dt.date.fromisoformat(p["month"][:10]) for p in points]
+    start = months[0]
+
+    def index(month: str) -> int:
+        m = dt.date.fromisoformat(month[:10])
+        return (m.year - start.year) * 12 + m.month - start.month
+
+    fig, ax = _figure(2.3)
+    hx = [index(m) for m, _ in history]
+    hy = [np.nan if v is None else v for _, v in history]
+    ax.plot(hx, hy, color=NET, marker="o", markersize=2.3, linewidth=1.4, label="actual")
+    if points:
+        px = [index(p["month"]) for p in points]
+        mean = [p["mean"] for p in points]
+        ax.fill_between(px, [p["lo95"] for p in points], [p["hi95"] for p in points],
+                        color=FORECAST, alpha=0.16, linewidth=0, label="95% interval")
+        ax.fill_between(px, [p["lo80"] for p in points], [p["hi80"] for p in points],
+                        color=FORECAST, alpha=0.32, linewidth=0, label="80% interval")
+        if hx:
+            ax.plot([hx[-1], px[0]], [hy[-1], mean[0]], color=FORECAST, linewidth=1.2,
+                    linestyle=(0, (3, 2)))
+        ax.plot(px, mean, color=FORECAST, marker="o", markersize=2.8, linewidth=1.4,
+                linestyle=(0, (3, 2)), label="forecast")
+        for x, p in zip(px, points, strict=True):
+            if p.get("actual_to_date") is not None:
+                ax.plot([x], [p["actual_to_date"]], marker="D", markersize=4,
+                        markerfacecolor="white", markeredgecolor=NET, linestyle="none",
+                        label="actual to date (partial month)")
+    if money:
+        _money_axis(ax)
+    else:
+        _count_axis(ax)
+    total = (months[-1].year - start.year) * 12 + months[-1].month - start.month + 1
+    all_months = [dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1,
+                          1) for i in range(total)]
+    _month_ticks(ax, all_months)
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(0, low), high * 1.12)
+    if points:
+        ax.axvspan(index(points[0]["month"]) - 0.5, total - 0.4, color="#f4f1ea", zorder=0,
+                   linewidth=0)
+    _legend(ax, ax.get_legend_handles_labels()[0], bbox_to_anchor=(0, 1.14))
+    return fig
+
+
+def forecast_net_sales_chart(figures: dict[str, Any]) -> Figure | None:
+    """Net sales: the months so far, the forecast and its 80%/95% intervals."""
+    return _forecast_chart((figures.get("forecast") or {}).get("net_sales"), money=True)
+
+
+def forecast_active_customers_chart(figures: dict[str, Any]) -> Figure | None:
+    """Active customers: the months so far, the forecast and its 80%/95% intervals."""
+    return _forecast_chart((figures.get("forecast") or {}).get("active_customers"), money=False)
+
+
+#: Chart name -> drawing function, in the order the brief shows them.
+CHARTS: dict[str, ChartFunction] = {
+    "net_sales": net_sales_chart,
+    "growth": growth_chart,
+    "orders": orders_chart,
+    "customers": customers_chart,
+    "new_customers": new_customers_chart,
+    "invoice_amounts": invoice_amounts_chart,
+    "countries": countries_chart,
+    "segments": segments_chart,
+    "forecast_net_sales": forecast_net_sales_chart,
+    "forecast_active_customers": forecast_active_customers_chart,
+}

@@ -1,0 +1,177 @@
+"""Properties of the analyses that must hold for any data (Hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lgs_reports.analyses.kpis import headline_kpis, totals_from
+from lgs_reports.analyses.segments import segments
+from lgs_reports.analyses.trend import monthly_trend
+from lgs_reports.config import SEGMENTS
+from lgs_reports.dataset import Span
+from lgs_reports.periods import Coverage, parse_period
+
+FAST = settings(max_examples=60, deadline=None)
+
+
+def ntile(values: list[float], ids: list[int], descending: bool = False) -> list[int]:
+    """NTILE(5) as SQL defines it, for building consistent score tables."""
+    order = sorted(range(len(values)), key=lambda i: ((-values[i] if descending else values[i]), ids[i]))
+    n = len(values)
+    scores = [0] * n
+    base, extra = divmod(n, 5)
+    position = 0
+    for group in range(5):
+        size = base + (1 if group < extra else 0)
+        for i in order[position : position + size]:
+            scores[i] = group + 1
+        position += size
+    return scores
+
+
+customers = st.lists(
+    st.tuples(
+        st.integers(0, 364),  # recency
+        st.integers(1, 40),  # frequency
+        st.floats(-500, 50_000, allow_nan=False).map(lambda v: round(v, 2)),  # monetary
+        st.sampled_from(["United Kingdom", "France", "Germany"]),
+    ),
+    min_size=0,
+    max_size=60,
+)
+
+
+def score_table(rows, first_id: int = 10_000) -> pd.DataFrame:
+    ids = [first_id + i for i in range(len(rows))]
+    recency = [r[0] for r in rows]
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "country": [r[3] for r in rows],
+            "last_purchase": [dt.date(2011, 12, 1) - dt.timedelta(days=r) for r in recency],
+            "recency": recency,
+            "frequency": [r[1] for r in rows],
+            "monetary": [r[2] for r in rows],
+            "r": ntile(recency, ids, descending=True) if rows else [],
+            "f": ntile([r[1] for r in rows], ids) if rows else [],
+            "m": ntile([r[2] for r in rows], ids) if rows else [],
+        }
+    )
+
+
+@FAST
+@given(now=customers, before=customers)
+def test_segment_counts_add_up_to_the_customers_scored(now, before):
+    result = segments(
+        score_table(now),
+        score_table(before, first_id=10_020),
+        snapshot=dt.date(2011, 12, 1),
+        previous_snapshot=dt.date(2011, 11, 1),
+        window_days=365,
+        action_for=lambda s: f"do {s}",
+        priority=("Champions", "At Risk"),
+        top_rows=5,
+    )
+    assert sum(s.customers for s in result.summary) == len(now) == result.customers
+    assert [s.segment for s in result.summary] == list(SEGMENTS)
+    assert round(sum(s.monetary for s in result.summary), 2) == round(sum(r[2] for r in now), 2)
+    # the migration matrix holds every current customer once, plus the lapsed ones
+    counts = result.migration.counts
+    current_total = sum(sum(row[:-1]) for row in counts)
+    lapsed = sum(row[-1] for row in counts)
+    assert current_total == len(now)
+    ids_now = {10_000 + i for i in range(len(now))}
+    ids_before = {10_020 + i for i in range(len(before))}
+    assert lapsed == len(ids_before - ids_now)
+    # every CSV row has its segment's action, and the files together list everyone once
+    files = result.csv_files()
+    assert len(files) == 10
+    assert sum(content.decode().count("\n") - 1 for content in files.values()) == len(now)
+
+
+months = st.lists(
+    st.tuples(
+        st.floats(0, 2e6, allow_nan=False),  # gross
+        st.floats(-1e5, 0, allow_nan=False),  # cancellations
+        st.integers(0, 4000),  # placed orders
+        st.integers(0, 500),  # cancelled orders
+        st.integers(0, 2000),  # active
+        st.floats(0, 1),  # share of active who are new
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@FAST
+@given(rows=months, last_day=st.integers(1, 28))
+def test_monthly_series_add_up(rows, last_day):
+    start = dt.date(2009, 12, 1)
+    index = pd.date_range(start, periods=len(rows), freq="MS")
+    frame = pd.DataFrame(
+        {
+            "month": index,
+            "gross": [round(r[0], 2) for r in rows],
+            "cancellations": [round(r[1], 2) for r in rows],
+            "net": [round(r[0], 2) + round(r[1], 2) for r in rows],
+            "placed_orders": [r[2] for r in rows],
+            "cancelled_orders": [r[3] for r in rows],
+            "active_customers": [r[4] for r in rows],
+            "new_customers": [int(r[4] * r[5]) for r in rows],
+            "guest_gross": [0.0 for _ in rows],
+        }
+    )
+    last = index[-1].date()
+    period = parse_period(f"{last:%Y-%m}")
+    trend = monthly_trend(frame, Coverage(period, dt.datetime(2009, 12, 1), dt.datetime(last.year, last.month, last_day)))
+    for month in trend.months:
+        assert round(month.net, 2) == round(month.gross + month.cancellations, 2)
+        assert month.new_customers + month.existing_customers == month.active_customers
+        assert month.existing_customers >= 0
+        assert month.growth is None or not month.partial
+    assert trend.months[0].left_censored and not any(m.left_censored for m in trend.months[1:])
+
+
+@FAST
+@given(
+    gross=st.floats(0, 1e7, allow_nan=False),
+    cancellations=st.floats(-1e6, 0, allow_nan=False),
+    placed=st.integers(0, 10_000),
+    cancelled=st.integers(0, 2_000),
+    active=st.integers(0, 5_000),
+    new_share=st.floats(0, 1),
+)
+def test_headline_kpis_are_consistent(gross, cancellations, placed, cancelled, active, new_share):
+    def frame(scale: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "gross": [gross * scale],
+                "cancellations": [cancellations * scale],
+                "net": [gross * scale + cancellations * scale],
+                "placed_orders": [placed],
+                "cancelled_orders": [cancelled],
+                "active_customers": [active],
+                "new_customers": [int(active * new_share)],
+                "guest_gross": [gross * scale / 4],
+                "new_customer_net": [0.0],
+            }
+        )
+
+    totals = {"current": totals_from(frame(1.0)), "yoy": totals_from(frame(0.5))}
+    spans = {
+        "current": Span("current", "2011", dt.date(2011, 1, 1), dt.date(2011, 12, 31)),
+        "yoy": Span("yoy", "2010", dt.date(2010, 1, 1), dt.date(2010, 12, 31)),
+    }
+    kpis = {k.key: k for k in headline_kpis(totals, spans)}
+    t = totals["current"]
+    assert kpis["net_sales"].value == t.gross + t.cancellations
+    assert t.new_customers + t.existing_customers == t.active_customers
+    if placed + cancelled:
+        assert 0 <= kpis["cancellation_rate"].value <= 1
+    yoy = kpis["net_sales"].comparison("yoy")
+    if yoy.value and yoy.value > 0:
+        assert abs(yoy.change - (kpis["net_sales"].value / yoy.value - 1)) < 1e-9
