@@ -19,8 +19,13 @@ the A4 text width of the PDF (`WIDTH_IN`) and use DejaVu Sans, the font the PDF
 text is set in, so 8 pt in a chart is 8 pt on paper.
 
 The same figures always give the same bytes: the SVG carries no date
-(``metadata={"Date": None}``), its ids come from a fixed ``svg.hashsalt``, and
-text is drawn as glyph paths so the result does not depend on installed fonts.
+(``metadata={"Date": None}``) and its ids come from a fixed ``svg.hashsalt``.
+Text stays text (``svg.fonttype = "none"``, ``font-family: DejaVu Sans``):
+WeasyPrint sets it in the DejaVu Sans the brief embeds from matplotlib's own
+font folder, so the PDF does not depend on the fonts installed, chart labels
+can be searched and copied, and the charts are painted about twice as fast as
+with every glyph drawn as a path. Viewed on its own, an SVG needs DejaVu Sans
+installed to look exactly the same.
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ HOUSE_STYLE: dict[str, Any] = {
     "hatch.linewidth": 0.7,
     "lines.linewidth": 1.4,
     "patch.linewidth": 0,
-    "svg.fonttype": "path",  # glyphs as paths: no dependency on the viewer's fonts
+    "svg.fonttype": "none",  # text as text: WeasyPrint sets it in the embedded DejaVu Sans
     "svg.hashsalt": "lgs-reports",  # stable ids, so the same figures give the same bytes
     "svg.image_inline": True,
 }
@@ -174,12 +179,13 @@ def _days_label(row: dict[str, Any]) -> str:
 
 def _legend(ax: Any, handles: Sequence[Any], **kwargs: Any) -> None:
     options: dict[str, Any] = {
-        "loc": "upper left",
+        "loc": "lower left",
         "ncols": len(handles),
         "handlelength": 1.2,
         "columnspacing": 1.2,
-        "borderaxespad": 0.1,
-        "bbox_to_anchor": (0, 1.13),
+        "borderaxespad": 0.15,
+        "borderpad": 0,
+        "bbox_to_anchor": (0, 1.0),
     }
     options.update(kwargs)
     ax.legend(handles=handles, **options)
@@ -188,9 +194,7 @@ def _legend(ax: Any, handles: Sequence[Any], **kwargs: Any) -> None:
 def _patch(color: str, label: str, hatch: str | None = None, edge: str | None = None) -> Any:
     from matplotlib.patches import Patch
 
-    return Patch(
-        facecolor=color, edgecolor=edge or color, hatch=hatch, label=label, linewidth=0.6
-    )
+    return Patch(facecolor=color, edgecolor=edge or color, hatch=hatch, label=label, linewidth=0.6)
 
 
 def _headroom(ax: Any, factor: float = 1.12) -> None:
@@ -212,17 +216,18 @@ def _mark_partial_bar(ax: Any, x: float, top: float, row: dict[str, Any]) -> Non
     )
 
 
-def _mark_censored(ax: Any, x: float, top: float, text: str) -> None:
+def _mark_censored(ax: Any, x: float, text: str) -> None:
+    """Say at the top of the plot, above the bar at ``x``, that it is the first month of data."""
     ax.annotate(
-        text,
-        (x, top),
-        xytext=(3, 3),
+        "▼ " + text,
+        (x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-3, -1),
         textcoords="offset points",
         ha="left",
-        va="bottom",
+        va="top",
         fontsize=6.3,
         color=MUTED,
-        style="italic",
     )
 
 
@@ -249,7 +254,7 @@ def net_sales_chart(figures: dict[str, Any]) -> Figure | None:
         if row["partial"]:
             _mark_partial_bar(ax, i, max(row["net"] or 0.0, 0.0), row)
         if row["left_censored"]:
-            _mark_censored(ax, i - 0.35, max(row["net"] or 0.0, 0.0), "first month of data")
+            _mark_censored(ax, i - 0.35, "first month of data")
     handles = [_patch(NET, "net sales, months of the period"), _patch(NET_PALE, "earlier months")]
     if any(r["partial"] for r in rows):
         handles.append(_patch("white", "partial month (data to date)", "//////", NET))
@@ -263,14 +268,14 @@ def growth_chart(figures: dict[str, Any]) -> Figure | None:
     rows = figures.get("monthly") or []
     if not any(r["growth"] is not None for r in rows):
         return None
-    fig, ax = _figure(1.75)
+    fig, ax = _figure(1.7, top=0.08)
     for i, row in enumerate(rows):
         growth = row["growth"]
         if row["partial"]:
             ax.annotate(
-                f"partial: {_days_label(row)}",
+                "partial",
                 (i, 0),
-                xytext=(0, 4),
+                xytext=(0, 3),
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
@@ -297,7 +302,7 @@ def orders_chart(figures: dict[str, Any]) -> Figure | None:
     rows = figures.get("monthly") or []
     if not rows:
         return None
-    fig, ax = _figure(2.35)
+    fig, ax = _figure(2.35, right=0.55)
     x = np.arange(len(rows))
     placed = [r["placed_orders"] or 0 for r in rows]
     cancelled = [r["cancelled_orders"] or 0 for r in rows]
@@ -305,10 +310,18 @@ def orders_chart(figures: dict[str, Any]) -> Figure | None:
         hatch = "//////" if row["partial"] else None
         alpha = 1.0 if row["in_period"] else 0.5
         if hatch:
-            ax.bar(i - 0.19, placed[i], 0.38, color="white", edgecolor=NET, hatch=hatch,
-                   linewidth=0.8)
-            ax.bar(i + 0.19, cancelled[i], 0.38, color="white", edgecolor=CANCEL, hatch=hatch,
-                   linewidth=0.8)
+            ax.bar(
+                i - 0.19, placed[i], 0.38, color="white", edgecolor=NET, hatch=hatch, linewidth=0.8
+            )
+            ax.bar(
+                i + 0.19,
+                cancelled[i],
+                0.38,
+                color="white",
+                edgecolor=CANCEL,
+                hatch=hatch,
+                linewidth=0.8,
+            )
         else:
             ax.bar(i - 0.19, placed[i], 0.38, color=NET, alpha=alpha)
             ax.bar(i + 0.19, cancelled[i], 0.38, color=CANCEL, alpha=alpha)
@@ -317,11 +330,11 @@ def orders_chart(figures: dict[str, Any]) -> Figure | None:
     _headroom(ax, 1.15)
     rate_ax = ax.twinx()
     rates = [np.nan if r["cancellation_rate"] is None else r["cancellation_rate"] for r in rows]
-    rate_ax.plot(x, rates, color=CANCEL, linewidth=1.0, marker="o", markersize=2.2,
-                 linestyle=(0, (3, 1.5)))
+    rate_ax.plot(
+        x, rates, color=CANCEL, linewidth=1.0, marker="o", markersize=2.2, linestyle=(0, (3, 1.5))
+    )
     rate_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    rate_ax.set_ylim(0, max(0.05, np.nanmax(rates) * 1.6) if not all(map(math.isnan, rates))
-                     else 1)
+    rate_ax.set_ylim(0, max(0.05, np.nanmax(rates) * 1.6) if not all(map(math.isnan, rates)) else 1)
     rate_ax.yaxis.set_major_locator(MaxNLocator(4))
     rate_ax.grid(False)
     rate_ax.spines["right"].set_visible(True)
@@ -335,8 +348,16 @@ def orders_chart(figures: dict[str, Any]) -> Figure | None:
     handles = [
         _patch(NET, "placed orders"),
         _patch(CANCEL, "cancelled orders"),
-        Line2D([], [], color=CANCEL, linewidth=1.0, marker="o", markersize=2.2,
-               linestyle=(0, (3, 1.5)), label="cancellation rate (right)"),
+        Line2D(
+            [],
+            [],
+            color=CANCEL,
+            linewidth=1.0,
+            marker="o",
+            markersize=2.2,
+            linestyle=(0, (3, 1.5)),
+            label="cancellation rate (right)",
+        ),
     ]
     _legend(ax, handles)
     return fig
@@ -354,16 +375,22 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
     for i, row in enumerate(rows):
         new = row["new_customers"] or 0
         existing = row["existing_customers"] or 0
-        if row["in_period"]:
-            colors = (EXISTING, NEW)
-        else:
-            colors = (EXISTING_PALE, NEW_PALE)
+        colors = (EXISTING, NEW) if row["in_period"] else (EXISTING_PALE, NEW_PALE)
         hatch = "//////" if row["partial"] else None
         if hatch:
-            ax.bar(i, existing, 0.72, color="white", edgecolor=colors[0], hatch=hatch,
-                   linewidth=0.8)
-            ax.bar(i, new, 0.72, bottom=existing, color="white", edgecolor=colors[1],
-                   hatch=hatch, linewidth=0.8)
+            ax.bar(
+                i, existing, 0.72, color="white", edgecolor=colors[0], hatch=hatch, linewidth=0.8
+            )
+            ax.bar(
+                i,
+                new,
+                0.72,
+                bottom=existing,
+                color="white",
+                edgecolor=colors[1],
+                hatch=hatch,
+                linewidth=0.8,
+            )
         else:
             ax.bar(i, existing, 0.72, color=colors[0])
             ax.bar(i, new, 0.72, bottom=existing, color=colors[1])
@@ -371,11 +398,11 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
     _month_ticks(ax, _months(rows))
     _headroom(ax, 1.2)
     for i, row in enumerate(rows):
-        top = (row["active_customers"] or 0)
+        top = row["active_customers"] or 0
         if row["partial"]:
             _mark_partial_bar(ax, i, top, row)
         if row["left_censored"]:
-            _mark_censored(ax, i - 0.35, top, "first month of data: everyone looks new")
+            _mark_censored(ax, i - 0.35, "first month of data: everyone looks new")
     handles = [_patch(EXISTING, "existing customers"), _patch(NEW, "new customers")]
     if any(not r["in_period"] for r in rows):
         handles.append(_patch(EXISTING_PALE, "before the period"))
@@ -395,32 +422,71 @@ def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
     fig, ax = _figure(1.95)
     x = np.arange(len(recent))
     months = _months(recent)
-    prior = []
-    for m in months:
+    prior: list[float] = []
+    censored_at: list[int] = []
+    for i, m in enumerate(months):
         before = earlier.get(m.replace(year=m.year - 1))
-        prior.append(np.nan if before is None else before["new_customers"])
+        if before is None or before["new_customers"] is None:
+            prior.append(np.nan)
+        elif before["left_censored"]:
+            # everyone looks new in the first month of data: not a comparable point
+            prior.append(np.nan)
+            censored_at.append(i)
+        else:
+            prior.append(before["new_customers"])
     if not all(map(math.isnan, prior)):
-        ax.plot(x, prior, color=OTHER, marker="o", markersize=2.5, linewidth=1.2,
-                label="a year earlier")
-        for i, m in enumerate(months):
-            before = earlier.get(m.replace(year=m.year - 1))
-            if before is not None and before["left_censored"]:
-                _mark_censored(ax, i, prior[i], "first month of data")
+        ax.plot(
+            x, prior, color=OTHER, marker="o", markersize=2.5, linewidth=1.2, label="a year earlier"
+        )
     values = [np.nan if r["new_customers"] is None else r["new_customers"] for r in recent]
     full = [np.nan if r["partial"] else v for r, v in zip(recent, values, strict=True)]
-    ax.plot(x, full, color=NEW, marker="o", markersize=3, linewidth=1.6, label="new customers")
+    ax.plot(
+        x,
+        full,
+        color=NEW,
+        marker="o",
+        markersize=3,
+        linewidth=1.6,
+        label="new customers, last 12 months",
+    )
     for i, row in enumerate(recent):
         if row["partial"]:
-            ax.plot([i], [values[i]], marker="o", markersize=4, markerfacecolor="white",
-                    markeredgecolor=NEW, linestyle="none")
-            ax.annotate(f"{_days_label(row)} to date", (i, values[i]), xytext=(-4, 0),
-                        textcoords="offset points", ha="right", va="center", fontsize=6.3,
-                        color=MUTED)
+            ax.plot(
+                [i],
+                [values[i]],
+                marker="o",
+                markersize=4,
+                markerfacecolor="white",
+                markeredgecolor=NEW,
+                linestyle="none",
+            )
+            ax.annotate(
+                f"{_days_label(row)} to date",
+                (i, values[i]),
+                xytext=(-4, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=6.3,
+                color=MUTED,
+            )
     _count_axis(ax)
     ax.set_ylim(0, None)
     _headroom(ax, 1.15)
+    top = ax.get_ylim()[1]
+    for i in censored_at:
+        ax.annotate(
+            "a year earlier: first month\nof data, left out",
+            (i, top),
+            xytext=(0, -2),
+            textcoords="offset points",
+            ha="left" if i == 0 else "center",
+            va="top",
+            fontsize=6.3,
+            color=MUTED,
+        )
     _month_ticks(ax, months)
-    _legend(ax, ax.get_legend_handles_labels()[0], bbox_to_anchor=(0, 1.16))
+    _legend(ax, ax.get_legend_handles_labels()[0])
     return fig
 
 
@@ -433,29 +499,50 @@ def invoice_amounts_chart(figures: dict[str, Any]) -> Figure | None:
     bins = (amounts.get("histogram") or {}).get("bins") or []
     if not bins:
         return None
-    fig, ax = _figure(2.2)
+    fig, ax = _figure(2.2, left=0.6, bottom=0.42, top=0.08)
     lower = np.array([b["lower"] for b in bins], dtype=float)
     upper = np.array([b["upper"] for b in bins], dtype=float)
     counts = np.array([b["invoices"] for b in bins], dtype=float)
     # the bins are already counted (figures.json): draw them, don't re-bin
-    ax.bar(lower, counts, upper - lower, align="edge", color=NET, alpha=0.85,
-           edgecolor="white", linewidth=0.5)
+    ax.bar(
+        lower,
+        counts,
+        upper - lower,
+        align="edge",
+        color=NET,
+        alpha=0.85,
+        edgecolor="white",
+        linewidth=0.5,
+    )
     ax.set_ylabel("invoices")
     _count_axis(ax)
     _money_axis(ax, "x")
     ax.set_xlim(lower[0], upper[-1])
-    _headroom(ax, 1.25)
+    _headroom(ax, 1.3)
     top = ax.get_ylim()[1]
     marks = [
         ("median", amounts.get("median"), INK, (0, (4, 2))),
         ("mean", amounts.get("mean"), FORECAST, (0, (1, 1.5))),
     ]
-    for i, (name, value, color, style) in enumerate(marks):
+    # labels go on the outer sides of the two lines, so that they never overlap:
+    # the usual right-skewed amounts have the mean right of the median
+    mean_right = (amounts.get("mean") or 0) >= (amounts.get("median") or 0)
+    for name, value, color, style in marks:
         if value is None or not lower[0] <= value <= upper[-1]:
             continue
         ax.axvline(value, color=color, linewidth=1.0, linestyle=style)
-        ax.text(value, top * (0.97 - 0.09 * i), f" {name} {formatting.money_short(value)}",
-                color=color, fontsize=6.8, va="top", ha="left")
+        right = mean_right == (name == "mean")
+        ax.annotate(
+            f"{name} {formatting.money_short(value)}",
+            (value, top * 0.96),
+            xytext=(3 if right else -3, 0),
+            textcoords="offset points",
+            color=color,
+            fontsize=6.8,
+            va="top",
+            ha="left" if right else "right",
+            bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"},
+        )
     ax.set_xlabel("invoice amount")
     return fig
 
@@ -468,47 +555,101 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
     rows = (figures.get("countries") or {}).get("rows") or []
     if not rows:
         return None
-    height = 0.9 + 0.2 * len(rows)
-    fig, (left, right) = _figure(height, ncols=2, sharey=True, width_ratios=[3, 2])
+    height = 0.5 + 0.18 * len(rows)
     names = [r["country"] for r in rows]
-    colors = [OTHER if r["countries"] > 1 else NET for r in rows]
-    sns.barplot(x=[r["net"] or 0 for r in rows], y=names, hue=names, palette=colors,
-                legend=False, ax=left, orient="h", width=0.7, saturation=1)
+    fig, (left, right) = _figure(
+        height,
+        left=_label_width(names, 7),
+        bottom=0.4,
+        top=0.05,
+        ncols=2,
+        sharey=True,
+        width_ratios=[3, 2],
+        gridspec_kw={"wspace": 0.06},
+    )
+    colors = [OTHER if (r.get("countries") or 1) > 1 else NET for r in rows]
+    nets = [r["net"] or 0.0 for r in rows]
+    sns.barplot(
+        x=nets,
+        y=names,
+        hue=names,
+        palette=colors,
+        legend=False,
+        ax=left,
+        orient="h",
+        width=0.7,
+        saturation=1,
+    )
     _money_axis(left, "x")
     left.grid(axis="x")
     left.grid(axis="y", visible=False)
-    left.set_xlabel("net sales")
+    left.set_xlabel("net sales (share of total)")
     left.set_ylabel("")
     left.tick_params(axis="y", length=0)
-    span = max((r["net"] or 0) for r in rows)
-    left.set_xlim(min(0, min((r["net"] or 0) for r in rows)), span * 1.22 if span > 0 else 1)
+    span = max(max(nets), 0.0)
+    left.set_xlim(min(0.0, min(nets)), span * 1.3 if span > 0 else 1)
     for i, r in enumerate(rows):
-        left.text((r["net"] or 0) + span * 0.01, i, f"{formatting.money_short(r['net'])} "
-                  f"({formatting.percent(r['share'])})", va="center", fontsize=6.5, color=INK)
+        left.text(
+            max(nets[i], 0) + span * 0.012,
+            i,
+            f"{formatting.money_short(r['net'])} ({formatting.percent(r['share'])})",
+            va="center",
+            fontsize=6.5,
+            color=INK,
+        )
     changes = [r["change"] for r in rows]
-    known = [c for c in changes if c is not None]
-    limit = max([abs(c) for c in known] + [0.1])
-    limit = min(limit, 3.0)  # a country that grew from almost nothing would flatten the rest
+    known = [c for c in changes if c is not None] or [0.0]
+    # a country that grew from almost nothing would flatten the rest: cut bars at +-100%
+    high = min(max(max(known), 0.1), 1.0)
+    low = max(min(min(known), -0.1), -1.0)
+    pad = (high - low) * 0.22
     for i, c in enumerate(changes):
         if c is None:
             right.text(0, i, " new", va="center", fontsize=6.5, color=MUTED)
             continue
-        shown = max(-limit, min(limit, c))
+        shown = max(low, min(high, c))
+        clipped = shown != c
         right.barh(i, shown, 0.7, color=GOOD if c >= 0 else BAD)
         label = formatting.change(c, 0)
-        right.text(shown + (limit * 0.03 if c >= 0 else -limit * 0.03), i, label,
-                   va="center", ha="left" if c >= 0 else "right", fontsize=6.5, color=INK)
-    right.set_xlim(-limit * 1.45, limit * 1.45)
+        offset = (high - low) * 0.02
+        if clipped:  # the bar is cut at the axis end: its true value goes inside it
+            right.text(
+                shown - (offset if c >= 0 else -offset),
+                i,
+                label,
+                va="center",
+                ha="right" if c >= 0 else "left",
+                fontsize=6.5,
+                color="white",
+                fontweight="bold",
+            )
+        else:
+            right.text(
+                shown + (offset if c >= 0 else -offset),
+                i,
+                label,
+                va="center",
+                ha="left" if c >= 0 else "right",
+                fontsize=6.5,
+                color=INK,
+            )
+    right.set_xlim(low - pad, high + pad)
     right.axvline(0, color="#9aa3ad", linewidth=0.6)
     right.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    right.xaxis.set_major_locator(MaxNLocator(5))
+    right.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
     right.grid(axis="x")
     right.grid(axis="y", visible=False)
-    comparison = (figures.get("countries") or {}).get("comparison") or "comparison"
+    comparison = (figures.get("countries") or {}).get("comparison") or "the comparison"
     right.set_xlabel(f"change against {comparison}")
     right.tick_params(axis="y", length=0)
     right.spines["left"].set_visible(False)
     return fig
+
+
+def _label_width(labels: Sequence[str], size_pt: float) -> float:
+    """Inches needed for the longest tick label (DejaVu Sans averages 0.6 em per character)."""
+    longest = max((len(label) for label in labels), default=4)
+    return 0.12 + longest * size_pt * 0.6 / 72
 
 
 # --------------------------------------------------------------------------- segments
@@ -519,18 +660,32 @@ def segments_chart(figures: dict[str, Any]) -> Figure | None:
     rows = (figures.get("segments") or {}).get("summary") or []
     if not rows:
         return None
-    fig, ax = _figure(0.75 + 0.24 * len(rows))
+    labels = [f"{r['segment']} ({r['customers']:,})" for r in rows]
+    fig, ax = _figure(
+        0.55 + 0.24 * len(rows), left=_label_width(labels, 7.2), bottom=0.28, top=0.22
+    )
     y = np.arange(len(rows))
     customers = [r["share_customers"] or 0 for r in rows]
     sales = [r["share_monetary"] or 0 for r in rows]
     ax.barh(y - 0.19, customers, 0.38, color=OTHER, label="share of customers")
     ax.barh(y + 0.19, sales, 0.38, color=NET, label="share of net sales")
     for i in range(len(rows)):
-        ax.text(max(customers[i], 0) + 0.004, i - 0.19, formatting.percent(customers[i]),
-                va="center", fontsize=6.3, color=MUTED)
-        ax.text(max(sales[i], 0) + 0.004, i + 0.19, formatting.percent(sales[i]),
-                va="center", fontsize=6.3, color=INK)
-    labels = [f"{r['segment']} ({r['customers']:,})" for r in rows]
+        ax.text(
+            max(customers[i], 0) + 0.004,
+            i - 0.19,
+            formatting.percent(customers[i]),
+            va="center",
+            fontsize=6.3,
+            color=MUTED,
+        )
+        ax.text(
+            max(sales[i], 0) + 0.004,
+            i + 0.19,
+            formatting.percent(sales[i]),
+            va="center",
+            fontsize=6.3,
+            color=INK,
+        )
     ax.set_yticks(y, labels)
     for tick, r in zip(ax.get_yticklabels(), rows, strict=True):
         if r.get("priority"):
@@ -545,7 +700,7 @@ def segments_chart(figures: dict[str, Any]) -> Figure | None:
     low = min(customers + sales + [0])
     ax.set_xlim(low * 1.1, high * 1.15)
     ax.tick_params(axis="y", length=0)
-    _legend(ax, ax.get_legend_handles_labels()[0], bbox_to_anchor=(0, 1.0 + 0.3 / len(rows)))
+    _legend(ax, ax.get_legend_handles_labels()[0])
     return fig
 
 
@@ -574,34 +729,71 @@ def _forecast_chart(forecast: dict[str, Any] | None, money: bool) -> Figure | No
     if points:
         px = [index(p["month"]) for p in points]
         mean = [p["mean"] for p in points]
-        ax.fill_between(px, [p["lo95"] for p in points], [p["hi95"] for p in points],
-                        color=FORECAST, alpha=0.16, linewidth=0, label="95% interval")
-        ax.fill_between(px, [p["lo80"] for p in points], [p["hi80"] for p in points],
-                        color=FORECAST, alpha=0.32, linewidth=0, label="80% interval")
+        ax.fill_between(
+            px,
+            [p["lo95"] for p in points],
+            [p["hi95"] for p in points],
+            color=FORECAST,
+            alpha=0.16,
+            linewidth=0,
+            label="95% interval",
+        )
+        ax.fill_between(
+            px,
+            [p["lo80"] for p in points],
+            [p["hi80"] for p in points],
+            color=FORECAST,
+            alpha=0.32,
+            linewidth=0,
+            label="80% interval",
+        )
         if hx:
-            ax.plot([hx[-1], px[0]], [hy[-1], mean[0]], color=FORECAST, linewidth=1.2,
-                    linestyle=(0, (3, 2)))
-        ax.plot(px, mean, color=FORECAST, marker="o", markersize=2.8, linewidth=1.4,
-                linestyle=(0, (3, 2)), label="forecast")
+            ax.plot(
+                [hx[-1], px[0]],
+                [hy[-1], mean[0]],
+                color=FORECAST,
+                linewidth=1.2,
+                linestyle=(0, (3, 2)),
+            )
+        ax.plot(
+            px,
+            mean,
+            color=FORECAST,
+            marker="o",
+            markersize=2.8,
+            linewidth=1.4,
+            linestyle=(0, (3, 2)),
+            label="forecast",
+        )
         for x, p in zip(px, points, strict=True):
             if p.get("actual_to_date") is not None:
-                ax.plot([x], [p["actual_to_date"]], marker="D", markersize=4,
-                        markerfacecolor="white", markeredgecolor=NET, linestyle="none",
-                        label="actual to date (partial month)")
+                ax.plot(
+                    [x],
+                    [p["actual_to_date"]],
+                    marker="D",
+                    markersize=4,
+                    markerfacecolor="white",
+                    markeredgecolor=NET,
+                    linestyle="none",
+                    label="actual to date (partial month)",
+                )
     if money:
         _money_axis(ax)
     else:
         _count_axis(ax)
     total = (months[-1].year - start.year) * 12 + months[-1].month - start.month + 1
-    all_months = [dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1,
-                          1) for i in range(total)]
+    all_months = [
+        dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
+        for i in range(total)
+    ]
     _month_ticks(ax, all_months)
     low, high = ax.get_ylim()
     ax.set_ylim(min(0, low), high * 1.12)
     if points:
-        ax.axvspan(index(points[0]["month"]) - 0.5, total - 0.4, color="#f4f1ea", zorder=0,
-                   linewidth=0)
-    _legend(ax, ax.get_legend_handles_labels()[0], bbox_to_anchor=(0, 1.14))
+        ax.axvspan(
+            index(points[0]["month"]) - 0.5, total - 0.4, color="#f4f1ea", zorder=0, linewidth=0
+        )
+    _legend(ax, ax.get_legend_handles_labels()[0])
     return fig
 
 

@@ -151,7 +151,7 @@ def _toml_key(section: str, field: str) -> str:
     return field
 
 
-def _convert(value: Any, kind: Any, where: str) -> Any:
+def _convert(value: Any, kind: Any, where: str, *, secret: bool = False) -> Any:
     """Convert a TOML value or an environment string to the field's type."""
     from_env = isinstance(value, str)
     try:
@@ -164,7 +164,7 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
                 return False
             raise ValueError
         if kind is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool | float):  # int(46.5) would quietly give 46
                 raise ValueError
             return int(value)
         if kind is float:
@@ -184,7 +184,8 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
         name = {int: "a whole number", float: "a number", bool: "true or false"}.get(
             kind, "a list of strings" if kind == tuple[str, ...] else "a string"
         )
-        raise ConfigError(f"{where}: expected {name}, got {value!r}") from None
+        got = "something else (not shown: a secret)" if secret else repr(value)
+        raise ConfigError(f"{where}: expected {name}, got {got}") from None
 
 
 def find_config_file(
@@ -236,11 +237,16 @@ def load_settings(
             )
         values: dict[str, Any] = {}
         for key, attr in fields.items():
+            secret = (section, attr) in SECRETS
             if key in raw:
-                values[attr] = _convert(raw[key], hints[attr], f"{where_file}: [{section}] {key}")
+                values[attr] = _convert(
+                    raw[key], hints[attr], f"{where_file}: [{section}] {key}", secret=secret
+                )
             var = f"LGS_{section}_{key}".upper()
             if var in env:
-                values[attr] = _convert(env[var], hints[attr], f"environment variable {var}")
+                values[attr] = _convert(
+                    env[var], hints[attr], f"environment variable {var}", secret=secret
+                )
         built[section] = cls(**values)
     settings = Settings(**built, source=str(file) if file else "defaults")
     _validate(settings, where_file)

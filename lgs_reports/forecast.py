@@ -60,11 +60,25 @@ tested. The backtest windows start at two full seasons when the history allows
   - ETS, additive errors and damped additive trend; with an additive seasonal
     component (heuristic initial states) when the shortest window holds two
     full seasons.
-  - Theta (statsmodels ThetaModel); seasonally adjusted by classical
-    decomposition under the same rule (statsmodels' seasonality test is off).
+  - Theta (the method of statsmodels' ThetaModel, theta = 2); seasonally
+    adjusted by classical decomposition under the same rule (no seasonality
+    test).
   - ARIMA(1,0,0)(0,1,0)[m] with drift (a year-over-year change that decays
     towards its mean) when the shortest window holds one season + 4 months;
     otherwise ARIMA(0,1,1).
+
+Estimation (see the "estimation" section of the code): the models are those of
+statsmodels (ETSModel, ThetaModel, SARIMAX) with the same parameter bounds, but
+estimated here in numpy, because statsmodels' generic optimisers took up to 7 s
+per metric and could stop at a worse local optimum. ETS: least squares (the
+Gaussian MLE for additive errors), the non-seasonal initial level and trend
+solved in closed form. Theta: as ThetaModel (OLS slope; SES alpha minimising
+the squared one-step errors, its objective, over all of [0, 1]). ARIMA: exact
+Gaussian MLE (the likelihood of the differenced series), mean and scale in
+closed form. The remaining 1-4 parameters are found by a deterministic grid
+search refined by zooming in, so a fit depends only on its training months
+and costs milliseconds; the tests check likelihoods, forecasts and intervals
+against statsmodels.
 
 Backtest and choice: at origin ``t`` every candidate is fitted on the first
 ``t`` months only and forecasts months ``t+1 .. t+steps`` (``steps`` is the
@@ -74,14 +88,23 @@ its training window (naive-1 MAE when the window is shorter than a season + 1
 or the seasonal MAE is 0); MAPE over non-zero actuals; and the share of actuals
 inside the 80% and 95% intervals. A fit that raises or gives non-finite values
 is skipped at that origin and the reason recorded; such a candidate is not
-eligible (it is fragile on this data). Convergence warnings do not discard a
-fit: the backtest judges the forecasts it gives. The eligible candidate with
+eligible (it is fragile on this data). The eligible candidate with
 the lowest mean MASE is chosen if its MASE is strictly lower than the
 baseline's; otherwise the baseline is chosen. If the winner then fails on the
 full history, the baseline is shown and ``note`` says so.
 
-Intervals: from the model (ETS and ARIMA analytic prediction intervals, Theta
-``prediction_intervals``); for the naive baselines the residual formula of
+Intervals: from the model, normal quantiles around the mean. ETS: the
+analytic variance of Hyndman et al. (2008, eq. 6.1), ``sigma2 * (1 + sum over
+j < h of c_j^2)`` with ``c_j = alpha + beta (phi + ... + phi^j)`` (+ gamma when
+j is a multiple of m), sigma2 the mean squared one-step error. ARIMA: the
+psi-weights of the fitted model, ``sigma2 * sum over j < h of psi_j^2``. Theta:
+ThetaModel's ``sigma2 * (1 + (h - 1)(1 + (alpha - 1)^2))``, but with sigma2 the
+mean square of the in-sample one-step errors of the Theta forecast on the
+(seasonally adjusted) series, ``a_t - (l_(t-1) + b0/2 * (1 + (1 - alpha) + ...
++ (1 - alpha)^(t-1)))``, t = 1 .. n-1, instead of ThetaModel's MLE refit of an
+ARIMA(0,1,1) with drift to the unadjusted series; with multiplicative seasonal
+adjustment the standard error is scaled by the seasonal index like the mean.
+For the naive baselines the residual formula of
 Hyndman & Athanasopoulos, FPP3 section 5.5: ``sigma * sqrt(k + 1)`` with
 ``k = floor((h - 1) / m)`` (``sqrt(h)`` for naive), sigma the root mean
 square of the in-sample residuals, normal quantiles. With ``clip_at_zero``
@@ -89,14 +112,16 @@ square of the in-sample residuals, normal quantiles. With ``clip_at_zero``
 mean and interval bounds are clipped at 0. The bounds are made monotone
 (``lo95 <= lo80 <= mean <= hi80 <= hi95``).
 
-statsmodels is imported inside the fitting functions: its import costs about
-a second and only the forecast step needs it.
+Speed: both metrics of 2-3 years of monthly data forecast in well under a
+second (``benchmarks/bench_forecast.py``); statsmodels is not imported at all
+(its import alone costs about a second).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -417,55 +442,522 @@ def _normal(mean: np.ndarray, se: np.ndarray) -> _Prediction:
 
 
 def _ets(train: np.ndarray, steps: int, *, period: int | None) -> _Prediction:
-    """ETS(A,Ad,N), or ETS(A,Ad,A) with a season, by maximum likelihood."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    model = ETSModel(
-        pd.Series(train),  # get_prediction needs an index on its input
-        error="add",
-        trend="add",
-        damped_trend=True,
-        seasonal="add" if period else None,
-        seasonal_periods=period,
-        # Estimating 13 initial states on 2-3 seasons is slow (0.2-0.3 s a fit) and
-        # erratic; the heuristic start (Hyndman et al. 2008) is fast and steadier.
-        initialization_method="heuristic" if period else "estimated",
-    )
-    result = model.fit(disp=False)
-    prediction = result.get_prediction(start=len(train), end=len(train) + steps - 1)
-    pi80 = prediction.pred_int(alpha=0.20).to_numpy()
-    pi95 = prediction.pred_int(alpha=0.05).to_numpy()
-    mean = np.asarray(prediction.predicted_mean, dtype=float)
-    return _Prediction(mean, pi80[:, 0], pi80[:, 1], pi95[:, 0], pi95[:, 1])
+    """ETS(A,Ad,N), or ETS(A,Ad,A) with a season; intervals from the class-1 variance formula."""
+    fit = _fit_ets(train, period)
+    h = np.arange(1, steps + 1)
+    damp = np.cumsum(fit.phi**h)  # phi + phi^2 + ... + phi^h
+    mean = fit.level + damp * fit.trend
+    if fit.period:
+        mean = mean + fit.season[(h - 1) % fit.period]
+    # Hyndman et al. (2008), eq. 6.1: var_h = sigma2 (1 + sum_{j<h} c_j^2), with
+    # c_j = alpha + beta (phi + ... + phi^j) [+ gamma when j is a whole number of seasons]
+    c = fit.alpha + fit.beta * damp[:-1]
+    if fit.period:
+        c = c + fit.gamma * (h[:-1] % fit.period == 0)
+    variance = fit.sigma2 * (1 + np.concatenate([[0.0], np.cumsum(c**2)]))
+    return _normal(mean, np.sqrt(variance))
 
 
 def _theta(train: np.ndarray, steps: int, *, period: int | None) -> _Prediction:
-    """The Theta method on the seasonally adjusted series when ``period`` is given."""
-    from statsmodels.tsa.forecasting.theta import ThetaModel
-
-    # statsmodels' own seasonality test misses clear yearly patterns on 2-3 seasons,
-    # so the adjustment is decided by the candidate's form, not by the test.
-    model = ThetaModel(train, period=period or 1, deseasonalize=period is not None, use_test=False)
-    result = model.fit()
-    mean = np.asarray(result.forecast(steps), dtype=float)
-    pi80 = result.prediction_intervals(steps, alpha=0.20).to_numpy()
-    pi95 = result.prediction_intervals(steps, alpha=0.05).to_numpy()
-    return _Prediction(mean, pi80[:, 0], pi80[:, 1], pi95[:, 0], pi95[:, 1])
+    """The Theta method (theta = 2) on the seasonally adjusted series when ``period`` is given."""
+    fit = _fit_theta(train, period)
+    h = np.arange(steps)
+    # ThetaModel's forecast: SES level + b0/2 * (h + 1/alpha - (1-alpha)^n/alpha), h = 0, 1, ...
+    # (at alpha = 0 the drift is its limit, h + n)
+    mean = fit.level + 0.5 * fit.b0 * (h + _geometric(1 - fit.alpha, len(train)))
+    # statsmodels' ThetaModel.prediction_intervals: var_h = sigma2 (1 + (h-1)(1 + (alpha-1)^2))
+    se = np.sqrt(fit.sigma2 * (1 + h * (1 + (fit.alpha - 1) ** 2)))
+    if fit.season is None:
+        return _normal(mean, se)
+    season = fit.season[(len(train) + h) % len(fit.season)]
+    if fit.multiplicative:  # the adjusted forecast and its error are scaled by the seasonal index
+        return _normal(mean * season, se * season)
+    return _normal(mean + season, se)
 
 
 def _arima(train: np.ndarray, steps: int, *, period: int | None) -> _Prediction:
-    """ARIMA(1,0,0)(0,1,0)[period] with drift, or ARIMA(0,1,1), by state-space MLE."""
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
+    """ARIMA(1,0,0)(0,1,0)[period] with drift, or ARIMA(0,1,1), by exact maximum likelihood."""
     if period:
-        model = SARIMAX(train, order=(1, 0, 0), seasonal_order=(0, 1, 0, period), trend="c")
+        return _arima_seasonal(train, steps, period)
+    return _arima_011(train, steps)
+
+
+# ----------------------------------------------------------------- estimation
+#
+# Why not statsmodels' own fit: its generic optimisers (L-BFGS with numerical
+# gradients, a Kalman-filter set-up per likelihood call, and for Theta an MLE
+# refit just for the interval's variance) needed thousands of likelihood calls
+# per metric on 2-3 years of monthly data, each with BLAS/LAPACK calls on tiny
+# matrices: 1-7 s per metric, and sometimes a worse local optimum. Here each
+# likelihood is reduced to 1-4 smoothing or AR parameters (scale, mean and the
+# non-seasonal ETS initial states are concentrated out in closed form), and
+# ``_box_minimise`` evaluates many values of them in one pass over the data.
+
+_SMOOTHING_BOUNDS = (1e-4, 1 - 1e-4)
+"""statsmodels ETSModel's bounds on alpha, beta/alpha and gamma/(1 - alpha)."""
+_DAMPING_BOUNDS = (0.8, 0.98)
+"""statsmodels ETSModel's bounds on the damping parameter phi."""
+_COEF_BOUND = 1 - 1e-4
+"""|phi| of the AR(1) and |theta| of the MA(1) stay below this (stationary, invertible)."""
+_TINY = 1e-300
+"""Floor of a concentrated scale before its log (a perfectly fitted series)."""
+_MAX_ROUNDS = 60
+"""Most refinement rounds of ``_box_minimise``: a bound on a fit's cost."""
+
+
+def _box_minimise(
+    objective: Callable[[np.ndarray], np.ndarray],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    counts: Sequence[int],
+    *,
+    zoom: int,
+    tol: float,
+) -> np.ndarray:
+    """Minimise ``objective`` over a box; return the best point found.
+
+    ``objective`` maps a (G, d) array of points to G values (non-finite values
+    count as infeasible). A coarse grid of ``counts`` points per axis is
+    searched first. Then each round evaluates a stencil of ``zoom`` (odd,
+    >= 3) points per axis spanning +/- ``step`` around the best point so far,
+    together with the points the previous round suggested: further along its
+    move and (with two or more axes) along the Newton step of a quadratic
+    fitted to its stencil, which follows curved valleys and ridges quickly.
+    The best of all becomes the centre; ``step`` shrinks by
+    ``min(2 / (zoom - 1), 1/4)`` unless the centre moved (by more than
+    rounding) to the edge of the stencil or beyond. It stops when ``step`` is
+    below ``tol`` times the box width on every axis, or after ``_MAX_ROUNDS``
+    rounds (a bound on the cost).
+    Deterministic: the same data give the same point.
+    """
+    low = np.asarray(lower, dtype=float)
+    high = np.asarray(upper, dtype=float)
+    width = high - low
+    axes = [np.linspace(lo, hi, count) for lo, hi, count in zip(low, high, counts, strict=True)]
+    grid = np.array(list(itertools.product(*axes)))
+    values = _values(objective, grid)
+    best, value = grid[int(np.argmin(values))], float(values.min())
+    step = width / (np.asarray(counts) - 1)
+    unit = np.array(list(itertools.product(np.linspace(-1.0, 1.0, zoom), repeat=len(low))))
+    inner = np.abs(unit).max(axis=1) < 1
+    shrink = min(2 / (zoom - 1), 0.25)
+    suggested = np.empty((0, len(low)))
+    for _ in range(_MAX_ROUNDS):
+        if np.all(step <= tol * width):
+            break
+        stencil = np.clip(best + unit * step, low, high)
+        points = np.vstack([stencil, suggested])
+        values = _values(objective, points)
+        newton = None
+        if len(low) > 1:  # in one dimension the fine stencil is enough
+            z_low, z_high = (low - best) / step, (high - best) / step
+            newton = _newton_step((stencil - best) / step, values[: len(unit)], z_low, z_high)
+        centre, i = best, int(np.argmin(values))
+        moved = values[i] < value
+        far = moved and value - values[i] > 1e-12 * abs(value) and not (i < len(unit) and inner[i])
+        if moved:
+            best, value = points[i], float(values[i])
+        if not far:
+            step = step * shrink
+        suggested = (
+            [centre + t * step * newton for t in (0.5, 1.0, 2.0)] if newton is not None else []
+        )
+        if moved:
+            suggested += [best + t * (best - centre) for t in (1.0, 3.0)]
+        suggested = np.clip(np.array(suggested).reshape(-1, len(low)), low, high)
+    return best
+
+
+def _newton_step(
+    z: np.ndarray, values: np.ndarray, z_low: np.ndarray, z_high: np.ndarray
+) -> np.ndarray | None:
+    """Minimum in [z_low, z_high] of the quadratic fitted to ``values`` at offsets ``z``.
+
+    None when the quadratic is not convex. Coordinates whose unconstrained
+    minimum lies outside the box are held at the bound and the rest re-solved.
+    """
+    d = z.shape[1]
+    pairs = [(i, j) for i in range(d) for j in range(i, d)]
+    ok = np.isfinite(values)
+    if ok.sum() < 1 + d + len(pairs):
+        return None
+    design = np.column_stack([np.ones(len(z)), z, *(z[:, i] * z[:, j] for i, j in pairs)])
+    coef = np.linalg.lstsq(design[ok], values[ok] - values[ok].min(), rcond=None)[0]
+    gradient, hessian = coef[1 : 1 + d], np.zeros((d, d))
+    for (i, j), c in zip(pairs, coef[1 + d :], strict=True):
+        hessian[i, j] += c
+        hessian[j, i] += c
+    try:
+        np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return None
+    point, free = np.zeros(d), np.ones(d, dtype=bool)
+    for _ in range(d):
+        rhs = -(gradient[free] + hessian[np.ix_(free, ~free)] @ point[~free])
+        point[free] = np.linalg.solve(hessian[np.ix_(free, free)], rhs)
+        outside = free & ((point < z_low) | (point > z_high))
+        point = np.clip(point, z_low, z_high)
+        if not outside.any():
+            break
+        free &= ~outside
+        if not free.any():
+            break
+    return point
+
+
+def _values(objective: Callable[[np.ndarray], np.ndarray], points: np.ndarray) -> np.ndarray:
+    values = np.asarray(objective(points), dtype=float)
+    return np.where(np.isfinite(values), values, np.inf)
+
+
+def _minimise_1d(objective: Callable[[np.ndarray], np.ndarray], low: float, high: float) -> float:
+    """Minimise a scalar function, vectorised over its argument, on [low, high] (to ~1e-8)."""
+    return float(
+        _box_minimise(lambda p: objective(p[:, 0]), [low], [high], (41,), zoom=17, tol=1e-8)[0]
+    )
+
+
+def _geometric(ratio: float, terms: int) -> float:
+    """1 + ratio + ... + ratio^(terms - 1)."""
+    return terms if ratio == 1 else (1 - ratio**terms) / (1 - ratio)
+
+
+@dataclass(frozen=True)
+class _EtsFit:
+    """A fitted ETS model: parameters, initial states, states after the last month, scale."""
+
+    alpha: float
+    beta: float
+    gamma: float
+    phi: float
+    initial_level: float
+    initial_trend: float
+    initial_season: np.ndarray | None  # the seasonal of months 0 .. m-1 (statsmodels' order)
+    level: float
+    trend: float
+    season: np.ndarray | None  # the seasonal of the next m months
+    sigma2: float  # mean squared one-step error (the Gaussian MLE of the scale)
+    period: int | None
+
+
+def _fit_ets(train: np.ndarray, period: int | None) -> _EtsFit:
+    """Least squares (= Gaussian MLE for additive errors) under statsmodels ETSModel's bounds.
+
+    Without a season the initial level and trend are estimated too: for given
+    smoothing parameters the one-step errors are linear in them, so they are
+    solved by least squares inside the search. With a season the initial states
+    are statsmodels' heuristic ones (fixed, as ``initialization_method="heuristic"``).
+    """
+    y = np.asarray(train, dtype=float)
+    lo, hi = _SMOOTHING_BOUNDS
+    if period:
+        initial = _ets_heuristic(y, period)
+
+        def sse(points: np.ndarray) -> np.ndarray:
+            alpha, beta_star, gamma_star, phi = points.T
+            beta, gamma = alpha * beta_star, gamma_star * (1 - alpha)
+            return _ets_pass(y, alpha, beta, gamma, phi, initial)[0]
+
+        box = ([lo, lo, lo, _DAMPING_BOUNDS[0]], [hi, hi, hi, _DAMPING_BOUNDS[1]])
+        alpha, beta_star, gamma_star, phi = _box_minimise(sse, *box, (6, 4, 4, 3), zoom=3, tol=1e-4)
     else:
-        model = SARIMAX(train, order=(0, 1, 1))
-    forecast = model.fit(disp=False).get_forecast(steps)
-    ci80 = np.asarray(forecast.conf_int(alpha=0.20), dtype=float)
-    ci95 = np.asarray(forecast.conf_int(alpha=0.05), dtype=float)
-    mean = np.asarray(forecast.predicted_mean, dtype=float)
-    return _Prediction(mean, ci80[:, 0], ci80[:, 1], ci95[:, 0], ci95[:, 1])
+
+        def sse(points: np.ndarray) -> np.ndarray:
+            alpha, beta_star, phi = points.T
+            return _ets_seeds(y, alpha, alpha * beta_star, phi)[0]
+
+        box = ([lo, lo, _DAMPING_BOUNDS[0]], [hi, hi, _DAMPING_BOUNDS[1]])
+        alpha, beta_star, phi = _box_minimise(sse, *box, (9, 6, 4), zoom=3, tol=1e-4)
+        gamma_star = 0.0
+        _, level0, trend0 = _ets_seeds(y, *(np.array([v]) for v in (alpha, alpha * beta_star, phi)))
+        initial = (float(level0[0]), float(trend0[0]), None)
+    beta, gamma = alpha * beta_star, gamma_star * (1 - alpha)
+    args = (np.array([v]) for v in (alpha, beta, gamma, phi))
+    sse_value, level, trend, season = _ets_pass(y, *args, initial)
+    next_season = None if season is None else np.roll(season[:, 0], -(len(y) % period))
+    return _EtsFit(
+        alpha=float(alpha),
+        beta=float(beta),
+        gamma=float(gamma),
+        phi=float(phi),
+        initial_level=initial[0],
+        initial_trend=initial[1],
+        initial_season=initial[2],
+        level=float(level[0]),
+        trend=float(trend[0]),
+        season=next_season,
+        sigma2=float(sse_value[0]) / len(y),
+        period=period,
+    )
+
+
+def _ets_pass(
+    y: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    gamma: np.ndarray,
+    phi: np.ndarray,
+    initial: tuple[float, float, np.ndarray | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run ETS(A,Ad,N/A) from fixed initial states for each parameter row.
+
+    Returns the sum of squared one-step errors and the final level, trend and
+    seasonal ring (``season[j]`` is the seasonal of the months ``j`` mod m).
+    """
+    level0, trend0, season0 = initial
+    level = np.full(alpha.shape, level0)
+    trend = np.full(alpha.shape, trend0)
+    errors = np.empty((len(y), *alpha.shape))
+    season = None
+    if season0 is not None:
+        m = len(season0)
+        season = np.repeat(np.asarray(season0, dtype=float)[:, None], alpha.shape[0], axis=1)
+    for t, value in enumerate(y):
+        damped = phi * trend
+        forecast = level + damped
+        error = errors[t]
+        if season is None:
+            np.subtract(value, forecast, out=error)
+        else:
+            np.subtract(value - season[t % m], forecast, out=error)
+            season[t % m] += gamma * error
+        level = forecast + alpha * error
+        trend = damped + beta * error
+    return np.einsum("ij,ij->j", errors, errors), level, trend, season
+
+
+def _ets_seeds(
+    y: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ETS(A,Ad,N) with the initial level and trend that minimise the SSE, per parameter row.
+
+    The one-step errors are ``r + l0 * z1 + b0 * z2``: ``r`` from the data with
+    zero initial states, ``z1``/``z2`` from a unit initial level/trend and no
+    data. The three run together (rows 0-2 of ``level`` and ``trend``); then
+    (l0, b0) is the least-squares solution. Returns the SSE, l0 and b0.
+    """
+    level = np.zeros((3, alpha.shape[0]))
+    trend = np.zeros((3, alpha.shape[0]))
+    level[1], trend[2] = 1.0, 1.0
+    data = np.zeros((3, 1))
+    errors = np.empty((len(y), 3, alpha.shape[0]))
+    for t, value in enumerate(y):
+        damped = phi * trend
+        forecast = level + damped
+        data[0, 0] = value
+        error = errors[t]
+        np.subtract(data, forecast, out=error)
+        level = forecast + alpha * error
+        trend = damped + beta * error
+    r, z1, z2 = errors[:, 0], errors[:, 1], errors[:, 2]
+    a11, a12, a22 = (z1 * z1).sum(0), (z1 * z2).sum(0), (z2 * z2).sum(0)
+    c1, c2 = (z1 * r).sum(0), (z2 * r).sum(0)
+    det = a11 * a22 - a12 * a12
+    level0 = (a12 * c2 - a22 * c1) / det
+    trend0 = (a12 * c1 - a11 * c2) / det
+    residual = r + level0 * z1 + trend0 * z2
+    return (residual * residual).sum(0), level0, trend0
+
+
+def _ets_heuristic(y: np.ndarray, m: int) -> tuple[float, float, np.ndarray]:
+    """statsmodels' heuristic initial level, trend and additive seasonal (its section 2.6 rule)."""
+    n = len(y)
+    min_obs = 10 + 2 * (m // 2)
+    if n < max(2 * m, min_obs):
+        raise ValueError(f"the heuristic initial states need {max(2 * m, min_obs)} months, got {n}")
+    cycles = max(min(5, n // m), math.ceil(min_obs / m))
+    series = pd.Series(y[: m * cycles])
+    trend = series.rolling(m, center=True).mean()
+    if m % 2 == 0:
+        trend = trend.shift(-1).rolling(2).mean()
+    detrended = np.full(m * cycles, np.nan)
+    detrended[: len(series)] = (series - trend).to_numpy()
+    season = np.nanmean(detrended.reshape(cycles, m), axis=0)
+    season = season - season.mean()
+    start = trend.dropna().to_numpy()[:10]
+    t = np.arange(1.0, len(start) + 1)
+    slope = float(np.sum((t - t.mean()) * (start - start.mean())) / np.sum((t - t.mean()) ** 2))
+    return float(start.mean() - slope * t.mean()), slope, season
+
+
+@dataclass(frozen=True)
+class _ThetaFit:
+    alpha: float  # SES smoothing of the adjusted series
+    b0: float  # OLS slope of the adjusted series on time
+    level: float  # SES level after the last month (the SES one-step forecast)
+    sigma2: float  # mean squared in-sample one-step error of the Theta forecast
+    season: np.ndarray | None  # seasonal indices of months 0 .. m-1
+    multiplicative: bool
+
+
+def _fit_theta(train: np.ndarray, period: int | None) -> _ThetaFit:
+    """statsmodels ThetaModel's fit (``use_mle=False``), and a residual-based scale.
+
+    Seasonal adjustment: classical decomposition, multiplicative for positive
+    series unless an index comes out <= 0, else additive; always applied in the
+    seasonal form (statsmodels' own seasonality test misses clear yearly
+    patterns on 2-3 seasons, so the form decides). b0: OLS slope of the
+    adjusted series on time. alpha: SES of the adjusted series with its level
+    started at the first value, minimising the sum of squared one-step errors
+    over [0, 1] (globally, on a grid; statsmodels' local optimiser can stop at
+    a worse local minimum). The scale is the mean square of the in-sample
+    one-step errors of the Theta forecast itself, ``a_t - (l_{t-1} + b0/2 *
+    (1 + (1-alpha) + ... + (1-alpha)^(t-1)))`` for t = 1 .. n-1, where
+    statsmodels refits an ARIMA(0,1,1) with drift by MLE for the same quantity.
+    """
+    y = np.asarray(train, dtype=float)
+    n = len(y)
+    season, multiplicative = None, False
+    adjusted = y
+    if period:
+        if n < 2 * period:
+            raise ValueError(f"seasonal adjustment needs two full seasons, got {n} months")
+        multiplicative = bool(y.min() > 0)
+        season = _classical_season(y, period, multiplicative)
+        if multiplicative and season.min() <= 0:
+            multiplicative = False
+            season = _classical_season(y, period, multiplicative)
+        adjusted = (
+            y / season[np.arange(n) % period]
+            if multiplicative
+            else y - season[np.arange(n) % period]
+        )
+    t = np.arange(n, dtype=float)
+    b0 = float(np.sum((t - t.mean()) * (adjusted - adjusted.mean())) / np.sum((t - t.mean()) ** 2))
+    alpha = _minimise_1d(lambda a: _ses(adjusted, a)[0], 0.0, 1.0)
+    _, level, levels = _ses(adjusted, np.array([alpha]))
+    drift = 0.5 * b0 * np.array([_geometric(1 - alpha, k) for k in range(1, n)])
+    errors = adjusted[1:] - (levels[:-1, 0] + drift)
+    sigma2 = float(np.mean(errors**2)) if n > 1 else 0.0
+    return _ThetaFit(alpha, b0, float(level[0]), sigma2, season, multiplicative)
+
+
+def _ses(y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SES from level y[0]: SSE of the one-step errors, final level and levels, per alpha."""
+    level = np.full(alpha.shape, y[0])
+    levels = np.empty((len(y), alpha.shape[0]))
+    levels[0] = level
+    sse = np.zeros(alpha.shape)
+    for t in range(1, len(y)):
+        error = y[t] - level
+        sse += error * error
+        level = level + alpha * error
+        levels[t] = level
+    return sse, level, levels
+
+
+def _classical_season(y: np.ndarray, period: int, multiplicative: bool) -> np.ndarray:
+    """statsmodels' seasonal_decompose indices: centred moving average, mean detrended month."""
+    if period % 2 == 0:
+        weights = np.array([0.5] + [1.0] * (period - 1) + [0.5]) / period
+    else:
+        weights = np.full(period, 1.0 / period)
+    half = len(weights) // 2
+    trend = np.full(len(y), np.nan)
+    trend[half : len(y) - half] = np.convolve(y, weights, mode="valid")
+    detrended = y / trend if multiplicative else y - trend
+    season = np.array([np.nanmean(detrended[i::period]) for i in range(period)])
+    return season / season.mean() if multiplicative else season - season.mean()
+
+
+def _arima_seasonal(train: np.ndarray, steps: int, period: int) -> _Prediction:
+    """ARIMA(1,0,0)(0,1,0)[m] with drift: an AR(1) with mean on the year-over-year change.
+
+    Forecasts and intervals from the psi-weights of the integrated model (they
+    equal statsmodels' SARIMAX at the same parameters).
+    """
+    y = np.asarray(train, dtype=float)
+    w = y[period:] - y[:-period]
+    phi, mu, sigma2 = _fit_ar1(w)
+    h = np.arange(1, steps + 1)
+    path = np.concatenate([y, mu + phi**h * (w[-1] - mu)])
+    for i in range(len(y), len(path)):  # y_(T+h) = y_(T+h-m) + w_(T+h)
+        path[i] += path[i - period]
+    # psi_j = sum over k with k*m <= j of phi^(j - k*m); var_h = sigma2 * sum_{j<h} psi_j^2
+    psi = np.array(
+        [sum(phi ** (j - k * period) for k in range(j // period + 1)) for j in range(steps)]
+    )
+    return _normal(path[len(y) :], np.sqrt(sigma2 * np.cumsum(psi**2)))
+
+
+def _fit_ar1(w: np.ndarray) -> tuple[float, float, float]:
+    """Exact Gaussian MLE of ``w_t - mu = phi (w_(t-1) - mu) + e_t``: (phi, mu, sigma2).
+
+    This is the likelihood of the seasonally differenced series, the one an
+    exact diffuse start gives the seasonal ARIMA; statsmodels' default
+    approximate-diffuse start (variance 1e6) is far too small for sales-sized
+    series and distorts its likelihood there. The drift ``c`` is ``mu (1 - phi)``.
+    """
+    if len(w) < 2:
+        raise ValueError(f"the seasonal ARIMA needs 2 year-over-year changes, got {len(w)}")
+    phi = _minimise_1d(lambda p: _ar1_profile(w, p)[0], -_COEF_BOUND, _COEF_BOUND)
+    _, mu, sigma2 = (float(v[0]) for v in _ar1_profile(w, np.array([phi])))
+    return phi, mu, sigma2
+
+
+def _ar1_profile(w: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact AR(1)-with-mean likelihood per phi, mean and scale concentrated out.
+
+    Returns -2 log L (up to a constant), the mean mu (the GLS estimate) and the
+    scale sigma2; with ``u_t = w_t - phi w_(t-1)``, ``S = (1 - phi^2)(w_1 - mu)^2 +
+    sum (u_t - (1 - phi) mu)^2``, ``sigma2 = S / n``, ``-2 log L = n log sigma2 -
+    log(1 - phi^2)``.
+    """
+    n = len(w)
+    u = w[None, 1:] - phi[:, None] * w[None, :-1]
+    a, c = 1 - phi**2, 1 - phi
+    mu = (a * w[0] + c * u.sum(axis=1)) / (a + (n - 1) * c * c)
+    sigma2 = (a * (w[0] - mu) ** 2 + ((u - (c * mu)[:, None]) ** 2).sum(axis=1)) / n
+    return n * np.log(np.maximum(sigma2, _TINY)) - np.log(a), mu, sigma2
+
+
+def _arima_011(train: np.ndarray, steps: int) -> _Prediction:
+    """ARIMA(0,1,1) without drift: an MA(1) on the monthly changes.
+
+    With ``v_N`` the relative one-step variance after the N changes, the
+    h-step variance of the level forecast is ``sigma2 (v_N + (h-1)(1+theta)^2)``
+    (as statsmodels' SARIMAX gives at the same parameters).
+    """
+    y = np.asarray(train, dtype=float)
+    theta, step_ahead, v, sigma2 = _fit_ma1(np.diff(y))
+    h = np.arange(1, steps + 1)
+    mean = np.full(steps, y[-1] + step_ahead)
+    return _normal(mean, np.sqrt(sigma2 * (v + (h - 1) * (1 + theta) ** 2)))
+
+
+def _fit_ma1(w: np.ndarray) -> tuple[float, float, float, float]:
+    """Exact Gaussian MLE of ``w_t = e_t + theta e_(t-1)``, |theta| < 1.
+
+    Returns theta, the one-step forecast of the next ``w``, its relative
+    variance v_N and sigma2.
+    """
+    if len(w) < 2:
+        raise ValueError(f"ARIMA(0,1,1) needs 2 monthly changes, got {len(w)}")
+    theta = _minimise_1d(lambda p: _ma1_profile(w, p)[0], -_COEF_BOUND, _COEF_BOUND)
+    _, step_ahead, v, sigma2 = (float(x[0]) for x in _ma1_profile(w, np.array([theta])))
+    return theta, step_ahead, v, sigma2
+
+
+def _ma1_profile(
+    w: np.ndarray, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact MA(1) likelihood per theta by the innovations algorithm, scale concentrated out.
+
+    Returns -2 log L (up to a constant), the one-step forecast of the next
+    difference, its relative variance v_N and the scale sigma2.
+    """
+    v = 1 + theta**2
+    forecast = np.zeros_like(theta)
+    weighted = np.zeros_like(theta)
+    log_v = np.zeros_like(theta)
+    for value in w:
+        innovation = value - forecast
+        weighted += innovation * innovation / v
+        log_v += np.log(v)
+        forecast = theta / v * innovation
+        v = 1 + theta**2 - theta * theta / v
+    sigma2 = weighted / len(w)
+    return len(w) * np.log(np.maximum(sigma2, _TINY)) + log_v, forecast, v, sigma2
 
 
 def _finish(prediction: _Prediction, *, clip_at_zero: bool) -> _Prediction:

@@ -11,6 +11,7 @@ aside by the derived tables.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -18,6 +19,8 @@ import hashlib
 import io
 import itertools
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -161,7 +164,8 @@ def _write(
     rejected: Callable[[], int],
     started: float,
 ) -> LoadResult:
-    with warehouse.begin() as conn:
+    with _ctrl_c_between_steps() as interrupted, warehouse.begin() as conn:
+        batches = _checking(batches, interrupted)
         warehouse.ensure_schema(conn)
         load_id = conn.execute(
             text("SELECT coalesce(max(load_id), 0) + 1 FROM load_registry")
@@ -178,8 +182,10 @@ def _write(
             text("SELECT min(invoice_date), max(invoice_date) FROM retail WHERE load_id = :id"),
             {"id": load_id},
         ).one()
+        interrupted()
         log.info("rebuilding the derived tables")
         warehouse.rebuild_derived(conn)
+        interrupted()
         conn.execute(
             text(
                 "INSERT INTO load_registry (load_id, file_name, file_size, sha256, file_format, "
@@ -214,11 +220,47 @@ def _write(
     )
 
 
+@contextlib.contextmanager
+def _ctrl_c_between_steps() -> Iterator[Callable[[], None]]:
+    """Hold Ctrl-C until the next step of the load, then raise KeyboardInterrupt there.
+
+    DuckDB catches a SIGINT that arrives while it runs a statement and turns it
+    into an error of its own, or loses it; held like this, Ctrl-C always rolls
+    the load back with the CLI's "interrupted" line. Yields the check to call.
+    """
+    pending = False
+
+    def check() -> None:
+        if pending:
+            raise KeyboardInterrupt
+
+    def note(signum: int, frame: Any) -> None:
+        nonlocal pending
+        pending = True
+
+    own = threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    previous = signal.signal(signal.SIGINT, note) if own else None
+    try:
+        yield check
+    finally:
+        if own:
+            signal.signal(signal.SIGINT, previous)
+    check()  # pressed during the commit: the load is whole; stop before the next file
+
+
+def _checking(batches: Iterable[Checked], interrupted: Callable[[], None]) -> Iterator[Checked]:
+    for checked in batches:
+        interrupted()
+        yield checked
+    interrupted()
+
+
 def _drop_sample(conn: Connection) -> None:
     """Real data replaces the generated sample: the two are never mixed in one warehouse."""
     sample_loads = [
-        row[0]
-        for row in conn.execute(text("SELECT load_id FROM load_registry WHERE is_sample"))
+        row[0] for row in conn.execute(text("SELECT load_id FROM load_registry WHERE is_sample"))
     ]
     if not sample_loads:
         return
@@ -266,7 +308,10 @@ def _duckdb_insert(
                 f"customer_id, country, {int(load_id)} FROM incoming_batch"
             )
         finally:
-            raw.unregister("incoming_batch")
+            # after a failed INSERT the transaction is aborted and this fails too:
+            # let the INSERT's error be the one reported
+            with contextlib.suppress(Exception):
+                raw.unregister("incoming_batch")
 
     for checked in batches:
         if checked.rows.empty:
@@ -331,9 +376,11 @@ def _postgres_copy(
         nonlocal total
         for checked in itertools.chain([first], stream):
             total += len(checked.rows)
-            yield checked.copy_text if checked.copy_text is not None else _copy_text(checked.rows)
+            yield checked.copy_text if checked.copy_text is not None else _copy_csv(checked.rows)
 
     columns = ", ".join(first.copy_columns)
+    # a pg_dump's own COPY text goes through as it came; typed rows go as CSV
+    form = "" if first.copy_text is not None else " WITH (FORMAT csv)"
     # The load id comes from the column default, set for this transaction only, so
     # that the dump's own lines can be streamed to the server without rewriting them.
     conn.execute(text(f"ALTER TABLE retail ALTER COLUMN load_id SET DEFAULT {int(load_id)}"))
@@ -341,7 +388,7 @@ def _postgres_copy(
     source = _CopyStream(chunks())
     with raw.cursor() as cursor:
         try:
-            cursor.copy_expert(f"COPY retail ({columns}) FROM STDIN", source, size=1 << 20)
+            cursor.copy_expert(f"COPY retail ({columns}) FROM STDIN{form}", source, size=1 << 20)
         except Exception:
             if source.error is not None:
                 raise source.error from None  # the LoadError, not psycopg2's QueryCanceled
@@ -350,31 +397,17 @@ def _postgres_copy(
     return total
 
 
-def _copy_text(rows: pd.DataFrame) -> str:
-    """Rows in COPY text format (tab-separated, \\N for NULL, backslash escapes)."""
+def _copy_csv(rows: pd.DataFrame) -> str:
+    """Rows in COPY's CSV format: pandas' C writer quotes what needs it, so no field is
+    escaped in Python. An unquoted empty field is NULL; validation turns every empty
+    text into NULL, so an empty string never needs telling apart. Prices are already
+    rounded to 3 decimals: their shortest repr is exact for numeric(12,3)."""
     out = io.StringIO()
-    escaped = {}
-    for name in ("invoice_no", "stock_code", "description", "country"):
-        escaped[name] = (
-            rows[name]
-            .str.replace("\\", "\\\\", regex=False)
-            .str.replace("\t", "\\t", regex=False)
-            .str.replace("\n", "\\n", regex=False)
-            .str.replace("\r", "\\r", regex=False)
-        )
-    rows = rows.assign(
-        **escaped,
-        invoice_date=rows["invoice_date"].dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
-        unit_price=rows["unit_price"].map("{:.3f}".format),
-    )
     rows.to_csv(
         out,
-        sep="\t",
         header=False,
         index=False,
-        na_rep="\\N",
-        quoting=csv.QUOTE_NONE,
-        escapechar=None,
+        date_format="%Y-%m-%d %H:%M:%S.%f",
         lineterminator="\n",
     )
     return out.getvalue()

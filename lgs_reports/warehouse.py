@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from lgs_reports.config import mask_url
-from lgs_reports.errors import WarehouseError
+from lgs_reports.errors import BusyError, WarehouseError
 from lgs_reports.queries import statements
 from lgs_reports.resources import resource_dir
 
@@ -92,10 +93,17 @@ class Warehouse:
                 ) from None
         return self._engine
 
-    def failure(self, exc: BaseException) -> WarehouseError:
+    def failure(self, exc: BaseException) -> WarehouseError | BusyError:
         """The one-line error for a database failure, password masked."""
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         first = detail[0] if detail else type(exc).__name__
+        holder = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", first)
+        if holder:
+            # DuckDB: one process at a time may write the file (a load, a brief)
+            return BusyError(
+                f"warehouse {self._where} is in use by another process (PID {holder.group(1)}); "
+                "try again when it has finished"
+            )
         message = f"warehouse {self._where} unavailable: {first}"
         password = make_url(self.url).password
         if password:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,58 @@ def test_a_winner_that_fails_on_the_full_history_falls_back_to_the_baseline(monk
     assert [p.mean for p in result.points] == pytest.approx(y[12:15])
 
 
+def _with_candidate(monkeypatch, name: str, fit: forecast.Fitter) -> None:
+    real = forecast._candidates
+
+    def candidates(shortest: int, m: int):
+        base, *others = real(shortest, m)
+        return (base, forecast._Candidate(name, fit), *others)
+
+    monkeypatch.setattr(forecast, "_candidates", candidates)
+
+
+def _nan_fit(train: np.ndarray, steps: int) -> forecast._Prediction:
+    """A fit that returns without error but with a NaN in its forecast."""
+    mean = np.full(steps, float(train[-1]))
+    mean[-1] = np.nan
+    return forecast._Prediction(mean, mean - 1, mean + 1, mean - 2, mean + 2)
+
+
+def test_a_fit_giving_nan_is_skipped_cleanly(monkeypatch):
+    y = np.array(LGS_NET_SALES[:24])
+    _with_candidate(monkeypatch, "Broken", _nan_fit)
+    result = forecast_series(monthly(y), metric="net_sales")
+    broken = next(s for s in result.scores if s.name == "Broken")
+    assert broken.origins == 0 and broken.mase is None and not broken.chosen
+    assert len(broken.skipped) == result.backtest_origins
+    assert all(r.endswith(": the fit gave no finite forecast") for r in broken.skipped)
+    assert broken.skipped[0] == "Apr 2011: the fit gave no finite forecast"
+    assert "Broken could not be fitted at every origin" in result.note
+    assert len(result.scores) == 5  # the other candidates are scored as usual
+    assert_ordered(result)
+    assert_choice_honest(result)
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_a_winner_giving_nan_on_the_full_history_falls_back_to_the_baseline(monkeypatch):
+    y = np.array(LGS_NET_SALES[:24])
+    oracle = _oracle(y, fail_at=set())
+
+    def fit(train: np.ndarray, steps: int) -> forecast._Prediction:
+        if len(train) == len(y):
+            return _nan_fit(train, steps)
+        return oracle(train, steps)
+
+    _with_candidate(monkeypatch, "Oracle", fit)
+    result = forecast_series(monthly(y), metric="net_sales")
+    assert result.model == "Seasonal naive"
+    assert result.note.startswith(
+        "Oracle did best in the backtest but failed on the full history "
+        "(the fit gave no finite forecast)"
+    )
+    assert [p.mean for p in result.points] == pytest.approx(y[12:15])
+
+
 # ----------------------------------------------------------------- no peeking
 
 
@@ -218,6 +271,185 @@ def test_every_fit_gets_a_prefix_of_the_complete_months(monkeypatch):
     lengths = {len(train) for train in seen}
     assert lengths == {*origins, len(complete)}  # the backtest origins, then the final fit
     assert result.backtest_origins == len(origins)
+
+
+# ----------------------------------------------------------------- against statsmodels
+#
+# The fitted candidates are estimated in the module (statsmodels' optimisers are
+# too slow); these tests hold them to statsmodels: the same likelihood, at
+# least as good an optimum, and the same forecasts and intervals at the same
+# parameters.
+
+
+def _noisy_season(n: int, seed: int = 7) -> np.ndarray:
+    return seasonal_truth(n) + np.random.default_rng(seed).normal(0, 10, n)
+
+
+FITTED = {
+    "lgs16": np.array(LGS_NET_SALES[:16]),
+    "lgs24": np.array(LGS_NET_SALES[:24]),
+    "season36": _noisy_season(36),
+    "flat_then_jump": np.array([500.0] * 14 + [900, 950, 1000, 980, 1020, 1010, 990, 1005]),
+}
+
+
+@pytest.fixture(scope="module")
+def sm():
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    return ETSModel, ThetaModel, SARIMAX
+
+
+def _quiet(function, *args, **kwargs):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("key", "period"), [("lgs16", None), ("lgs24", None),
+                                             ("season36", None), ("season36", 12),
+                                             ("lgs24", 12), ("flat_then_jump", None)])  # fmt: skip
+def test_ets_matches_statsmodels(sm, key, period):
+    ets_model, _, _ = sm
+    y = FITTED[key]
+    fit = forecast._fit_ets(y, period)
+    if period:
+        model = ets_model(pd.Series(y), error="add", trend="add", damped_trend=True,
+                          seasonal="add", seasonal_periods=period,
+                          initialization_method="heuristic")  # fmt: skip
+        params = [fit.alpha, fit.beta, fit.gamma, fit.phi]
+        np.testing.assert_allclose(fit.initial_season, model.initial_seasonal, rtol=1e-9)
+    else:
+        model = ets_model(pd.Series(y), error="add", trend="add", damped_trend=True)
+        params = [fit.alpha, fit.beta, fit.phi, fit.initial_level, fit.initial_trend]
+    ours = _quiet(model.smooth, np.array(params))
+    theirs = _quiet(model.fit, disp=False)
+    assert ours.llf >= theirs.llf - 1e-6 * abs(theirs.llf)  # at least as likely
+    assert fit.sigma2 == pytest.approx(np.mean(ours.resid**2), rel=1e-9)
+    steps = 15  # beyond one season: the seasonal term of the variance counts
+    prediction = forecast._ets(y, steps, period=period)
+    expected = ours.get_prediction(start=len(y), end=len(y) + steps - 1)
+    np.testing.assert_allclose(prediction.mean, expected.predicted_mean, rtol=1e-9)
+    for alpha, lo, hi in ((0.2, prediction.lo80, prediction.hi80),
+                          (0.05, prediction.lo95, prediction.hi95)):  # fmt: skip
+        interval = expected.pred_int(alpha=alpha).to_numpy()
+        np.testing.assert_allclose(lo, interval[:, 0], rtol=1e-9)
+        np.testing.assert_allclose(hi, interval[:, 1], rtol=1e-9)
+
+
+@pytest.mark.parametrize("key", ["lgs16", "lgs24", "season36", "flat_then_jump"])
+def test_seasonal_arima_matches_statsmodels(sm, key):
+    _, _, sarimax = sm
+    y = FITTED[key]
+    w = y[12:] - y[:-12]
+    phi, mu, sigma2 = forecast._fit_ar1(w)
+    params = np.array([mu * (1 - phi), phi, sigma2])  # intercept, ar.L1, sigma2
+    differenced = sarimax(w, order=(1, 0, 0), trend="c")
+    theirs = _quiet(differenced.fit, disp=False)
+    assert differenced.loglike(params) >= theirs.llf - 1e-6 * abs(theirs.llf)
+    full = sarimax(y, order=(1, 0, 0), seasonal_order=(0, 1, 0, 12), trend="c")
+    expected = _quiet(full.filter, params).get_forecast(15)
+    prediction = forecast._arima(y, 15, period=12)
+    np.testing.assert_allclose(prediction.mean, expected.predicted_mean, rtol=1e-9)
+    np.testing.assert_allclose(prediction.hi95, expected.conf_int(alpha=0.05)[:, 1], rtol=1e-9)
+    np.testing.assert_allclose(prediction.lo80, expected.conf_int(alpha=0.2)[:, 0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("key", ["lgs16", "lgs24", "season36", "flat_then_jump"])
+def test_arima_011_matches_statsmodels(sm, key):
+    _, _, sarimax = sm
+    y = FITTED[key] / 1000  # statsmodels' approximate-diffuse start needs a modest scale
+    w = np.diff(y)
+    theta, _, _, sigma2 = forecast._fit_ma1(w)
+    differenced = sarimax(w, order=(0, 0, 1))
+    theirs = _quiet(differenced.fit, disp=False)
+    assert differenced.loglike(np.array([theta, sigma2])) >= theirs.llf - 1e-6 * abs(theirs.llf)
+    full = sarimax(y, order=(0, 1, 1))
+    expected = _quiet(full.filter, np.array([theta, sigma2])).get_forecast(5)
+    prediction = forecast._arima(y, 5, period=None)
+    np.testing.assert_allclose(prediction.mean, expected.predicted_mean, rtol=1e-7)
+    np.testing.assert_allclose(prediction.hi95, expected.conf_int(alpha=0.05)[:, 1], rtol=1e-7)
+
+
+@pytest.mark.parametrize(("key", "period"), [("lgs16", None), ("lgs24", None),
+                                             ("season36", None), ("season36", 12),
+                                             ("lgs24", 12)])  # fmt: skip
+def test_theta_matches_statsmodels(sm, key, period):
+    _, theta_model, _ = sm
+    y = FITTED[key]
+    fit = forecast._fit_theta(y, period)
+    theirs = theta_model(y, period=period or 1, deseasonalize=period is not None, use_test=False)
+    theirs = _quiet(theirs.fit)
+    assert fit.b0 == pytest.approx(theirs.params["b0"], rel=1e-9)
+    adjusted = _theta_adjusted(y, fit, period)
+    ours_sse = forecast._ses(adjusted, np.array([fit.alpha]))[0][0]
+    their_sse = forecast._ses(adjusted, np.array([theirs.params["alpha"]]))[0][0]
+    assert ours_sse <= their_sse * (1 + 1e-9)  # the same objective, at least as low
+    # with statsmodels' alpha the forecast formula gives statsmodels' forecast
+    same = dataclasses.replace(
+        fit,
+        alpha=float(theirs.params["alpha"]),
+        level=float(forecast._ses(adjusted, np.array([theirs.params["alpha"]]))[1][0]),
+    )
+    mean = _theta_mean(same, len(y), 4, period)
+    np.testing.assert_allclose(mean, theirs.forecast(4), rtol=1e-9)
+
+
+def _theta_adjusted(y: np.ndarray, fit, period: int | None) -> np.ndarray:
+    if fit.season is None:
+        return y
+    season = fit.season[np.arange(len(y)) % period]
+    return y / season if fit.multiplicative else y - season
+
+
+def _theta_mean(fit, n: int, steps: int, period: int | None) -> np.ndarray:
+    h = np.arange(steps)
+    mean = fit.level + 0.5 * fit.b0 * (h + forecast._geometric(1 - fit.alpha, n))
+    if fit.season is None:
+        return mean
+    season = fit.season[(n + h) % period]
+    return mean * season if fit.multiplicative else mean + season
+
+
+def test_theta_interval_uses_the_one_step_errors():
+    y = FITTED["lgs24"]
+    fit = forecast._fit_theta(y, None)
+    level, errors = y[0], []
+    for t in range(1, len(y)):  # the Theta forecast made with t months seen
+        drift = 0.5 * fit.b0 * sum((1 - fit.alpha) ** i for i in range(t))
+        errors.append(y[t] - (level + drift))
+        level += fit.alpha * (y[t] - level)
+    assert fit.sigma2 == pytest.approx(np.mean(np.square(errors)), rel=1e-9)
+    prediction = forecast._theta(y, 3, period=None)
+    h = np.arange(3)
+    se = np.sqrt(fit.sigma2 * (1 + h * (1 + (fit.alpha - 1) ** 2)))
+    np.testing.assert_allclose(prediction.hi95 - prediction.mean, 1.959963984540054 * se)
+
+
+def test_fits_are_deterministic_and_finite_on_awkward_shapes():
+    shapes = {
+        "flat": np.full(30, 1000.0),
+        "zeros": np.zeros(30),
+        "zero_month": np.where(np.arange(30) == 17, 0.0, _noisy_season(30)),
+        "trend": 100.0 + 50.0 * np.arange(30),
+        "huge": _noisy_season(30) * 1e9,
+    }
+    for name, y in shapes.items():
+        for fitter in (
+            partial(forecast._ets, period=None),
+            partial(forecast._ets, period=12),
+            partial(forecast._theta, period=None),
+            partial(forecast._theta, period=12),
+            partial(forecast._arima, period=12),
+            partial(forecast._arima, period=None),
+        ):
+            first, reason = forecast._try_fit(fitter, y, 4, lambda p: p)
+            assert reason is None, (name, fitter, reason)
+            again, _ = forecast._try_fit(fitter, y, 4, lambda p: p)
+            for a, b in zip(dataclasses.astuple(first), dataclasses.astuple(again), strict=True):
+                np.testing.assert_array_equal(a, b)
 
 
 # ----------------------------------------------------------------- short series

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import random
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -172,14 +174,18 @@ def empty_invoice_number(inputs):
 @case
 def bad_value_in_a_pg_dump(inputs):
     p = inputs.pg_dump("bad_value.sql", [*GOOD[:2], row(9, quantity="x"), *GOOD[2:]])
-    return p, f"{relative(p)} line {FIRST_ROW + 2}, column 4 (quantity): 'x' is not a whole " \
-        f"number{FIX}"
+    return (
+        p,
+        f"{relative(p)} line {FIRST_ROW + 2}, column 4 (quantity): 'x' is not a whole number{FIX}",
+    )
 
 
 @case
 def bad_value_in_a_workbook(inputs):
-    p = inputs.xlsx("bad.xlsx", {"Year 2009-2010": GOOD, "Year 2010-2011": [*GOOD[:3],
-                                 row(9, unit_price="n/a")]})
+    p = inputs.xlsx(
+        "bad.xlsx",
+        {"Year 2009-2010": GOOD, "Year 2010-2011": [*GOOD[:3], row(9, unit_price="n/a")]},
+    )
     return p, f"{relative(p)} row 5, column 6 (unit_price): 'n/a' is not a number{FIX}"
 
 
@@ -187,8 +193,7 @@ def bad_value_in_a_workbook(inputs):
 def csv_row_with_too_many_fields(inputs):
     p = inputs.csv("many.csv", [*GOOD[:3], [*GOOD[3], "extra"], *GOOD[4:]])
     return p, (
-        f"{relative(p)} line 5: more fields than the header has (8); check the quoting on "
-        "that line"
+        f"{relative(p)} line 5: more fields than the header has (8); check the quoting on that line"
     )
 
 
@@ -214,8 +219,7 @@ def truncated_gzip_dump(inputs):
     data = data.read_bytes()
     p = inputs.write("truncated.sql.gz", data[: len(data) // 2])
     return p, (
-        f"{relative(p)}: the gzip file is truncated (after line {PG_DUMP_COPY_LINE}); "
-        "copy it again"
+        f"{relative(p)}: the gzip file is truncated (after line {PG_DUMP_COPY_LINE}); copy it again"
     )
 
 
@@ -223,8 +227,10 @@ def truncated_gzip_dump(inputs):
 def corrupt_gzip(inputs):
     data = gzipped_csv(inputs, "whole.csv.gz")
     p = inputs.write("corrupt.csv.gz", data[:12] + bytes(b ^ 0x5A for b in data[12:]))
-    return p, f"{relative(p)}: the gzip data is truncated or corrupt at its start; copy the " \
-        "file again"
+    return (
+        p,
+        f"{relative(p)}: the gzip data is truncated or corrupt at its start; copy the file again",
+    )
 
 
 @case
@@ -268,7 +274,7 @@ def random_binary(inputs):
 
 @case
 def prose_text(inputs):
-    p = inputs.write("notes.txt", "Dear team,\nthe figures for November follow.\n".encode())
+    p = inputs.write("notes.txt", b"Dear team,\nthe figures for November follow.\n")
     return p, (
         f"{relative(p)} line 1: the header 'Dear team,' has none of the expected columns; "
         f"expected {PUBLIC} or {','.join(COLUMNS)}"
@@ -437,18 +443,23 @@ def test_max_rejects_loads_the_good_rows_and_sets_the_bad_aside(
     code, out, err = run_cli(["load", "--max-rejects", "5", relative(path)])
     assert code == 0, err
     rejects = tmp_path / "output" / "rejects" / f"{path.name}.rejects.csv"
-    assert out.startswith(
-        f"{path.name}: loaded 6 lines as load #2; 2 rejected to {rejects} ("
-    )
+    assert out.startswith(f"{path.name}: loaded 6 lines as load #2; 2 rejected to {rejects} (")
     with rejects.open(newline="", encoding="utf-8") as fh:
         got = list(csv.reader(fh))
     assert got == [
         ["line", "column", "reason", *COLUMNS],
-        [str(lines[0]), "quantity", "'six': not a whole number",
-         *[str(v) for v in row(10, quantity="six")]],
-        [str(lines[1]), "invoice_date",
-         "'2010-13-01 10:00:00': not a date and time like 2011-12-09 12:50:00",
-         *[str(v) for v in row(11, invoice_date="2010-13-01 10:00:00")]],
+        [
+            str(lines[0]),
+            "quantity",
+            "'six': not a whole number",
+            *[str(v) for v in row(10, quantity="six")],
+        ],
+        [
+            str(lines[1]),
+            "invoice_date",
+            "'2010-13-01 10:00:00': not a date and time like 2011-12-09 12:50:00",
+            *[str(v) for v in row(11, invoice_date="2010-13-01 10:00:00")],
+        ],
     ]
     assert table_rows(
         warehouse, "SELECT rows_loaded, rows_rejected FROM load_registry WHERE load_id = 2"
@@ -460,11 +471,10 @@ def test_max_rejects_loads_the_good_rows_and_sets_the_bad_aside(
 
 
 @pytest.mark.parametrize("kind", ["csv", "sql"])
-def test_more_rejects_than_allowed_loads_nothing(run_cli, inputs, tmp_path, snapshot, before,
-                                                 kind):
+def test_more_rejects_than_allowed_loads_nothing(run_cli, inputs, tmp_path, snapshot, before, kind):
     path, lines = write_two_bad(inputs, kind)
     code, out, err = run_cli(["load", "--max-rejects", "1", relative(path)])
-    assert code == 2
+    assert (code, out) == (2, "")
     p = relative(path)
     assert err == (
         f"error: {p} has more than --max-rejects 1 bad rows; first: {p} line {lines[0]}, "
@@ -526,8 +536,9 @@ class TestUnusableWarehouse:
         monkeypatch.setenv("LGS_DATABASE_URL", f"duckdb:///{tmp_path / 'notes.duckdb'}")
         code, _, err = run_cli(["load", good])
         assert code == 3
-        assert err.startswith(f"error: warehouse duckdb file {tmp_path / 'notes.duckdb'} "
-                              "unavailable: ")
+        assert err.startswith(
+            f"error: warehouse duckdb file {tmp_path / 'notes.duckdb'} unavailable: "
+        )
         assert err.count("\n") == 1 and "Traceback" not in err
 
     def test_duckdb_folder_that_cannot_be_made(self, run_cli, good, monkeypatch, tmp_path):
@@ -538,4 +549,31 @@ class TestUnusableWarehouse:
         assert err == (
             f"error: warehouse duckdb file {tmp_path / 'file' / 'w.duckdb'}: cannot create its "
             f"folder {tmp_path / 'file'} (File exists); check [database] url / LGS_DATABASE_URL\n"
+        )
+
+    def test_duckdb_file_held_by_another_process(self, run_cli, good, monkeypatch, tmp_path):
+        """DuckDB lets one process write its file: a second one is told it is busy (exit 5)."""
+        path = tmp_path / "held.duckdb"
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb, sys; c = duckdb.connect({str(path)!r}); "
+                "print('ready', flush=True); sys.stdin.read()",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout.readline() == "ready\n"
+            monkeypatch.setenv("LGS_DATABASE_URL", f"duckdb:///{path}")
+            code, out, err = run_cli(["load", good])
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        assert (code, out) == (5, "")
+        assert err == (
+            f"error: warehouse duckdb file {path} is in use by another process (PID {holder.pid}); "
+            "try again when it has finished\n"
         )

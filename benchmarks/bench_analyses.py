@@ -1,0 +1,188 @@
+"""Benchmark: every query and analysis of one brief, on the real extract and on a 10x copy.
+
+    python benchmarks/bench_analyses.py [--runs 5] [--period 2011] [--engine all]
+
+Loads ../shared/data/retail.sql.gz into a fresh DuckDB file and a fresh
+PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
+LGS_TEST_DATABASE_URL is set), then times, in a fresh process per run, the
+query and analyse steps of the brief (the forecast, timed separately, is
+benchmarks/bench_forecast.py's business). Then it multiplies the extract by
+ten (customer ids and invoice numbers shifted per copy), and runs the same.
+As the baseline it times the notebook approach: ``pandas.read_sql`` of the
+whole raw table from PostgreSQL, then the monthly sums in pandas.
+Prints median, min and max seconds and peak RSS of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DUMP = REPO.parent / "shared" / "data" / "retail.sql.gz"
+sys.path.insert(0, str(REPO))
+
+CHILD = r"""
+import json, sys, time
+def peak_mb():
+    # VmHWM is this process's own peak; ru_maxrss would include the parent's before exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+from lgs_reports.analyses.trend import monthly_trend
+from lgs_reports.analyses.countries import country_sales
+from lgs_reports.analyses.kpis import headline_kpis, totals_from
+from lgs_reports.analyses.orders import invoice_amounts
+from lgs_reports.analyses.quality import data_quality
+from lgs_reports.analyses.segments import segments
+from lgs_reports.config import load_settings
+from lgs_reports.dataset import fetch
+from lgs_reports.periods import parse_period
+from lgs_reports.warehouse import Warehouse
+
+url, period = sys.argv[1], sys.argv[2]
+settings = load_settings(env={})
+warehouse = Warehouse(url)
+with warehouse.connect() as conn:  # connect once, outside the timing, like a run does
+    pass
+start = time.perf_counter()
+with warehouse.connect() as conn:
+    data = fetch(conn, parse_period(period), rfm_window_days=365)
+queried = time.perf_counter()
+totals = {n: totals_from(f) for n, f in data.totals.items()}
+headline_kpis(totals, data.spans)
+monthly_trend(data.monthly, data.coverage)
+invoice_amounts(data.amount_stats, data.amount_histogram, data.histogram_width)
+country_sales(data.countries["current"], data.countries["yoy"], top=10, comparison="")
+segments(data.rfm, data.rfm_previous, snapshot=data.coverage.snapshot,
+         previous_snapshot=data.previous_snapshot, window_days=365,
+         action_for=settings.segment_action, priority=settings.report.priority_segments,
+         top_rows=10)
+data_quality(data.quality, data.quality_all, data.duplicate_days, data.non_product_codes,
+             data.load_history)
+done = time.perf_counter()
+print(json.dumps({"query": queried - start, "analyse": done - queried, "total": done - start,
+                  "rss_mb": peak_mb()}))
+"""
+
+BASELINE = r"""
+import json, sys, time
+def peak_mb():
+    # VmHWM is this process's own peak; ru_maxrss would include the parent's before exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+import pandas as pd
+from sqlalchemy import create_engine
+start = time.perf_counter()
+engine = create_engine(sys.argv[1].replace("postgresql://", "postgresql+psycopg2://", 1))
+frame = pd.read_sql("SELECT * FROM retail", engine)
+read = time.perf_counter()
+frame = frame.drop(columns="load_id").drop_duplicates()
+frame["amount"] = frame["quantity"] * frame["unit_price"].astype(float)
+frame["month"] = frame["invoice_date"].dt.to_period("M")
+frame.groupby("month").agg(net=("amount", "sum"), invoices=("invoice_no", "nunique"))
+done = time.perf_counter()
+print(json.dumps({"query": read - start, "analyse": done - read, "total": done - start,
+                  "rss_mb": peak_mb()}))
+"""
+
+MULTIPLY = """
+INSERT INTO retail (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+                    customer_id, country, load_id)
+SELECT
+    CASE WHEN invoice_no ~ '^[0-9]' THEN cast(cast(invoice_no AS integer) + {k} * 1000000 AS text)
+         ELSE left(invoice_no, 1) || cast(cast(substr(invoice_no, 2) AS integer) + {k} * 1000000 AS text)
+    END,
+    stock_code, description, quantity, invoice_date, unit_price,
+    customer_id + {k} * 100000, country, load_id
+FROM retail WHERE load_id = 1
+"""
+
+
+def run_child(code: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    if out.returncode:
+        sys.exit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(label: str, code: str, args: list[str], runs: int) -> None:
+    results = [run_child(code, *args) for _ in range(runs)]
+    totals = [r["total"] for r in results]
+    print(
+        f"{label:<34} median {statistics.median(totals):6.3f} s  "
+        f"(query {statistics.median(r['query'] for r in results):.3f}, "
+        f"analyse {statistics.median(r['analyse'] for r in results):.3f}; "
+        f"min {min(totals):.3f}, max {max(totals):.3f})  "
+        f"peak {max(r['rss_mb'] for r in results):.0f} MB",
+        flush=True,
+    )
+
+
+def multiply(url: str) -> None:
+    from sqlalchemy import text
+
+    from lgs_reports.warehouse import Warehouse
+
+    warehouse = Warehouse(url)
+    with warehouse.begin() as conn:
+        for k in range(1, 10):
+            conn.execute(text(MULTIPLY.format(k=k)))
+        warehouse.rebuild_derived(conn)
+    warehouse.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--period", default="2011")
+    parser.add_argument("--engine", choices=["duckdb", "postgresql", "all"], default="all")
+    args = parser.parse_args()
+    if not DUMP.exists():
+        sys.exit(f"the real extract is not at {DUMP}")
+    from lgs_reports.load import load_file
+    from lgs_reports.warehouse import Warehouse
+    from tests.pgserver import postgres_server
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        urls = {}
+        if args.engine in ("duckdb", "all"):
+            urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
+        if args.engine in ("postgresql", "all"):
+            urls["postgresql"] = os.environ.get("LGS_TEST_DATABASE_URL") or stack.enter_context(
+                postgres_server()
+            )
+        for url in urls.values():
+            warehouse = Warehouse(url)
+            load_file(warehouse, DUMP)
+            warehouse.dispose()
+        for name, url in urls.items():
+            measure(f"{name}, real extract, {args.period}", CHILD, [url, args.period], args.runs)
+        if "postgresql" in urls:
+            measure(
+                "baseline: pandas.read_sql + pandas",
+                BASELINE,
+                [urls["postgresql"]],
+                max(1, min(args.runs, 3)),
+            )
+        for name, url in urls.items():
+            multiply(url)
+            measure(f"{name}, 10x extract, {args.period}", CHILD, [url, args.period], args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Time ``lgs-reports load`` of the real extract against ``psql`` restoring the same dump.
+
+Run by hand from the repository root:
+
+    python benchmarks/bench_load.py                       # 5 runs, both engines
+    python benchmarks/bench_load.py --runs 3 --engine duckdb
+
+Each run is a fresh process (``python -m lgs_reports load ../shared/data/retail.sql.gz``)
+into a fresh warehouse: a new DuckDB file, or a new PostgreSQL database on the
+server of ``LGS_TEST_DATABASE_URL`` (else a throwaway one from
+``tests/pgserver.py``). Seconds are the whole process as a user waits for it
+(interpreter start and imports included); "in-tool" is what the load itself
+reports. Peak RSS is that process's own, read with ``os.wait4``. The baseline is
+``gunzip -c retail.sql.gz | psql -q`` into a fresh database: the same data in
+the same server, with no validation and no derived tables.
+
+Targets: PostgreSQL within 2x psql, DuckDB within 5 s, peak RSS under 300 MB.
+The exit status is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DUMP = ROOT.parent / "shared" / "data" / "retail.sql.gz"
+PG_RATIO_TARGET = 2.0
+DUCKDB_SECONDS_TARGET = 5.0
+RSS_TARGET_MB = 300.0
+
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_mb: float
+    in_tool: float | None = None
+
+
+def timed(command: list[str], env: dict[str, str] | None = None, shell: bool = False) -> Run:
+    """Run a command to completion: wall seconds and its peak RSS (its own, via wait4)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command[0] if shell else command,
+        shell=shell,
+        env=env,
+        cwd=tempfile.gettempdir(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # read the output before waiting (a full pipe would block the child)
+    out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{command} failed ({child.returncode}):\n{err.decode()[-2000:]}")
+    match = re.search(rb"loaded [\d,]+ lines as load #\d+ \((\d+\.\d) s\)", out)
+    return Run(seconds, usage.ru_maxrss / 1024, float(match.group(1)) if match else None)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    given = os.environ.get("LGS_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    from tests.pgserver import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str, number: int) -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(
+        make_url(server_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
+    )
+    name = f"lgs_bench_{os.getpid()}_{number}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def load_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LGS_")}
+    env["LGS_DATABASE_URL"] = url
+    env["LGS_OUTPUT_DIR"] = tempfile.gettempdir()
+    return env
+
+
+LOAD = [sys.executable, "-m", "lgs_reports", "load", "-q", str(DUMP)]
+
+
+def bench_duckdb(runs: int) -> list[Run]:
+    results = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="lgs-bench-") as folder:
+            url = f"duckdb:///{Path(folder) / 'warehouse.duckdb'}"
+            results.append(timed(LOAD, load_env(url)))
+    return results
+
+
+def bench_postgres(server: str, runs: int) -> tuple[list[Run], list[Run]]:
+    """(lgs-reports load, psql restore), alternated so that both see the same machine."""
+    from sqlalchemy.engine import make_url
+
+    ours, baseline = [], []
+    for number in range(runs):
+        with fresh_database(server, 2 * number) as url:
+            ours.append(timed(LOAD, load_env(url)))
+        with fresh_database(server, 2 * number + 1) as url:
+            libpq = make_url(url).render_as_string(hide_password=False)
+            restore = f"gunzip -c {DUMP} | psql -q -v ON_ERROR_STOP=1 -o /dev/null '{libpq}'"
+            baseline.append(timed([restore], shell=True))
+    return ours, baseline
+
+
+def row(label: str, runs: list[Run], baseline: float | None) -> str:
+    seconds = [r.seconds for r in runs]
+    median = statistics.median(seconds)
+    in_tool = [r.in_tool for r in runs if r.in_tool is not None]
+    tool = f"{statistics.median(in_tool):8.1f}" if in_tool else f"{'':>8}"
+    ratio = f"{median / baseline:8.2f}x" if baseline else ""
+    return (
+        f"{label:<22}{median:8.2f}{min(seconds):8.2f}{max(seconds):8.2f}{tool}"
+        f"{max(r.rss_mb for r in runs):10.0f}{ratio}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--engine", choices=["duckdb", "postgresql", "all"], default="all")
+    args = parser.parse_args()
+    if not DUMP.is_file():
+        raise SystemExit(f"{DUMP} not found: the benchmark needs the real extract")
+
+    print(f"{args.runs} runs each of loading {DUMP.name} ({DUMP.stat().st_size / 1e6:.1f} MB)")
+    print(
+        f"{'engine':<22}{'median':>8}{'min':>8}{'max':>8}{'in-tool':>8}{'peak MB':>10}"
+        f"{'vs psql':>9}"
+    )
+    missed = []
+    if args.engine in ("postgresql", "all"):
+        with postgres() as server:
+            ours, baseline = bench_postgres(server, args.runs)
+        psql = statistics.median(r.seconds for r in baseline)
+        print(row("psql restore (base)", baseline, psql))
+        print(row("lgs-reports postgresql", ours, psql))
+        if statistics.median(r.seconds for r in ours) > PG_RATIO_TARGET * psql:
+            missed.append(f"PostgreSQL slower than {PG_RATIO_TARGET}x psql")
+        if max(r.rss_mb for r in ours) > RSS_TARGET_MB:
+            missed.append(f"PostgreSQL load peak RSS over {RSS_TARGET_MB:.0f} MB")
+    if args.engine in ("duckdb", "all"):
+        ours = bench_duckdb(args.runs)
+        print(row("lgs-reports duckdb", ours, None))
+        if statistics.median(r.seconds for r in ours) > DUCKDB_SECONDS_TARGET:
+            missed.append(f"DuckDB load over {DUCKDB_SECONDS_TARGET} s")
+        if max(r.rss_mb for r in ours) > RSS_TARGET_MB:
+            missed.append(f"DuckDB load peak RSS over {RSS_TARGET_MB:.0f} MB")
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for miss in missed:
+        print(f"target missed: {miss}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,558 @@
+"""The brief as HTML (Jinja) and PDF (WeasyPrint), from the figures document and its charts.
+
+API (called by the report pipeline)::
+
+    BriefContext(figures, charts, company, generated_on, templates_dir=None, table_rows=12)
+    render_html(context, *, templates_dir=None) -> str
+    render_pdf(html, *, context, templates_dir=None) -> bytes
+    render_brief(figures, *, company, templates_dir, generated_on, timings=None)
+        -> tuple[str, bytes]  # (html, pdf): charts, then HTML, then PDF
+
+``templates_dir`` of `render_html`/`render_pdf` defaults to the context's. A
+``templates_dir`` that is not a folder raises `ConfigError`; figures that lack
+a key the templates need raise jinja2's ``UndefinedError`` (a bug, not a user
+error: figures.json has one schema).
+
+Templates: ``templates/brief.html`` extends ``base.html`` and includes one
+partial per section (``_cover.html`` ... ``_quality.html``), macros live in
+``_macros.html`` and the stylesheet in ``brief.css`` (inlined by ``base.html``).
+A user's ``templates_dir`` (``[report] templates_dir``) comes first in a
+ChoiceLoader, so any of these files (a logo on the cover, the colours) can be
+overridden by a file of the same name there; relative URLs in the HTML resolve
+in that folder. Autoescape is on for ``.html``: text from the data (countries,
+descriptions, recommendation texts) is always shown literally, never
+interpreted as markup or as template code. The filters (`register_filters`)
+come from `lgs_reports.formatting`.
+
+Reproducibility: the same figures give a byte-identical PDF. WeasyPrint 70
+does not read ``SOURCE_DATE_EPOCH`` (verified in its source); the PDF's
+CreationDate/ModDate come from ``<meta name=dcterms.created/modified>``, which
+``base.html`` sets to the data's last invoice (`BriefContext.document_date`),
+never the wall clock. fontTools, which subsets the embedded fonts, does read
+``SOURCE_DATE_EPOCH`` for each subset's "modified" time: `render_pdf` sets it
+to the same moment while it writes and restores it afterwards (the process
+environment is shared: do not write two PDFs at once in threads). No random
+file identifier is written.
+
+The date generated: the cover shows ``generated_on`` ("Generated 10 Dec
+2011"), because a reader needs to know when the brief was made. Two runs of the
+same figures on different days therefore differ in that line (and nowhere
+else); tests fix ``generated_on``.
+
+Safety: WeasyPrint fetches resources only through `url_fetcher`, which serves
+``file:`` URLs inside the package's templates folder, the user's templates
+folder and matplotlib's font folder, and ``data:`` URIs. Anything else
+(``http:``, ``https:``, ``ftp:``, other files) raises `RefusedUrl`; WeasyPrint
+leaves that element out, and a warning naming the URL is logged, so an
+external image in a template is never fetched.
+
+Fonts: DejaVu Sans, from matplotlib's own font folder (present wherever the
+package runs), is declared with ``@font-face`` under its own name, "DejaVu
+Sans", and embedded in the PDF (subsets of the regular and bold faces); the
+charts' text, which names the same family, is set in the same files.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import datetime as dt
+import functools
+import logging
+import mimetypes
+import os
+import time
+import zoneinfo
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import matplotlib
+
+from lgs_reports import formatting
+from lgs_reports.errors import ConfigError
+from lgs_reports.resources import resource_dir
+
+log = logging.getLogger("lgs_reports.render")
+
+TEMPLATE = "brief.html"
+FONT_DIR = Path(matplotlib.get_data_path(), "fonts", "ttf").resolve()
+TOP_RECOMMENDATIONS = 3
+
+#: The ten sections of the brief, in order: (id, heading). The templates use the same ids.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("cover", "Cover"),
+    ("summary", "Executive summary"),
+    ("revenue", "Revenue"),
+    ("customers", "Customers"),
+    ("orders", "Orders"),
+    ("countries", "Countries"),
+    ("segments", "Customer segments"),
+    ("forecast", "Forecast"),
+    ("recommendations", "Recommendations"),
+    ("quality", "Data quality and method"),
+)
+
+
+# --------------------------------------------------------------------------- the context
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiChange:
+    """One comparison of a headline KPI, ready to print."""
+
+    title: str  # what it is compared with: "1 Jan – 9 Dec 2010", "October 2011"
+    text: str  # "+1.6%" or, for ratios, "−3.0 pp"; "–" when unknown
+    previous: str  # the comparison's value, formatted like the KPI
+    arrow: str  # ▲ ▼ or ▶
+    tone: str  # "good", "bad" or "flat": the arrow's colour, from higher_is_better
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiCard:
+    """A headline KPI of the executive summary."""
+
+    key: str
+    label: str
+    value: str
+    changes: tuple[KpiChange, ...]  # year over year first, then the previous month if any
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationCell:
+    count: int
+    share: float  # of the row (previous segment)
+    background: str  # CSS colour, darker for a larger share of the row
+    dark: bool  # white text on a dark cell
+    stayed: bool  # previous segment == current segment
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationRow:
+    segment: str  # the previous segment ("Not scored": not a customer in the previous window)
+    total: int
+    cells: tuple[MigrationCell, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class BriefContext:
+    """Everything the brief's templates render; nothing else reaches them.
+
+    Fields:
+        figures: the figures.json document (`lgs_reports.figures.build_figures`).
+        charts: chart name -> SVG text or a ``data:`` URI (`lgs_reports.charts.draw_charts`);
+            a missing chart is reported in its place, never an error.
+        company: shown on the cover, in the running header and as the PDF's author.
+        generated_on: the run date, shown on the cover only (see the module docstring).
+        templates_dir: the user's template folder, or None; its files override the
+            built-in ones and the PDF may load files (a logo) from it.
+        table_rows: the most rows a bounded table shows (non-product codes, action
+            lists); the rest are summarised in one line.
+    """
+
+    figures: Mapping[str, Any]
+    charts: Mapping[str, str]
+    company: str
+    generated_on: dt.date
+    templates_dir: Path | None = None
+    table_rows: int = 12
+
+    # ---- plain views of the figures (templates read these, not raw keys, where it helps)
+
+    @property
+    def period(self) -> Mapping[str, Any]:
+        return self.figures["period"]
+
+    @property
+    def sample_data(self) -> bool:
+        return bool(self.figures.get("sample_data"))
+
+    @property
+    def is_month(self) -> bool:
+        return self.period.get("kind") == "month"
+
+    @property
+    def title(self) -> str:
+        """The document title: ``London Gift Shop executive brief: November 2011``."""
+        return f"{self.company} executive brief: {self.period['title']}"
+
+    @property
+    def subject(self) -> str:
+        """The PDF subject line: what the brief covers."""
+        window = self.figures.get("data_window") or {}
+        text = (
+            f"Sales, customers, segments, forecast and recommendations for {self.period['title']}"
+            f" ({formatting.date(self.period['start'])} – {formatting.date(self.period['end'])})"
+        )
+        if window.get("last_invoice"):
+            text += f"; data through {formatting.date(window['last_invoice'])}"
+        return text + ("; SAMPLE DATA" if self.sample_data else "")
+
+    @property
+    def keywords(self) -> str:
+        words = [
+            self.company,
+            "executive brief",
+            str(self.period["label"]),
+            "net sales",
+            "RFM segments",
+            "forecast",
+        ]
+        if self.sample_data:
+            words.append("sample data")
+        return ", ".join(words)
+
+    @property
+    def document_date(self) -> str:
+        """The PDF's creation date: the data's last invoice, so that runs repeat.
+
+        Invoice times are UK local time; the W3C date WeasyPrint needs carries
+        the UK offset of that moment (+00:00 in winter, +01:00 in summer).
+        """
+        last = (self.figures.get("data_window") or {}).get("last_invoice")
+        if not last:
+            last = self.period.get("data_end") or self.period["end"]
+        stamp = dt.datetime.fromisoformat(str(last)).replace(tzinfo=None)
+        try:
+            stamp = stamp.replace(tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+        except zoneinfo.ZoneInfoNotFoundError:  # no time-zone database: call it UTC
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        return stamp.isoformat(timespec="seconds")
+
+    @property
+    def comparisons(self) -> dict[str, Mapping[str, Any]]:
+        return {c["key"]: c for c in self.figures.get("comparisons") or []}
+
+    @property
+    def current_span(self) -> str:
+        """The span the figures cover, like-for-like: ``1 Jan – 9 Dec 2011``."""
+        current = self.comparisons.get("current")
+        return current["title"] if current else str(self.period["title"])
+
+    @property
+    def kpis(self) -> dict[str, Mapping[str, Any]]:
+        return {k["key"]: k for k in self.figures.get("kpis") or []}
+
+    @property
+    def kpi_cards(self) -> tuple[KpiCard, ...]:
+        return tuple(_kpi_card(k) for k in self.figures.get("kpis") or [])
+
+    @property
+    def recommendations(self) -> list[Mapping[str, Any]]:
+        return sorted(self.figures.get("recommendations") or [], key=lambda r: r["rank"])
+
+    @property
+    def top_recommendations(self) -> list[Mapping[str, Any]]:
+        return self.recommendations[:TOP_RECOMMENDATIONS]
+
+    @property
+    def months_in_period(self) -> list[Mapping[str, Any]]:
+        return [m for m in self.figures.get("monthly") or [] if m["in_period"]]
+
+    @property
+    def migration(self) -> tuple[MigrationRow, ...]:
+        return _migration_rows((self.figures.get("segments") or {}).get("migration") or {})
+
+    @property
+    def migration_columns(self) -> tuple[str, ...]:
+        """The matrix's column headings, with soft hyphens so that narrow columns break well."""
+        columns = ((self.figures.get("segments") or {}).get("migration") or {}).get("columns")
+        return tuple(_SOFT_HYPHENATED.get(c, c) for c in columns or ())
+
+    @property
+    def sections(self) -> tuple[tuple[str, str], ...]:
+        return SECTIONS
+
+    def chart(self, name: str) -> str | None:
+        """The chart as a URI for ``<img src>``, or None when it was not drawn."""
+        content = self.charts.get(name)
+        if not content:
+            return None
+        if content.startswith("data:"):
+            return content
+        return "data:image/svg+xml;base64," + base64.b64encode(content.encode()).decode()
+
+
+_SOFT_HYPHENATED = {
+    "Champions": "Cham\u00adpions",
+    "Loyal Customers": "Loyal Cus\u00adtomers",
+    "Potential Loyalists": "Potential Loyal\u00adists",
+    "New Customers": "New Cus\u00adtomers",
+    "Promising": "Prom\u00adising",
+    "Need Attention": "Need Atten\u00adtion",
+    "Hibernating": "Hiber\u00adnating",
+}
+
+
+def _kpi_value(value: float | None, unit: str) -> str:
+    if unit == "ratio":
+        return formatting.percent(value)
+    if unit == "GBP":
+        if value is not None and abs(value) < 10_000:
+            return formatting.money(value)
+        return formatting.money_short(value)
+    return formatting.number(value)
+
+
+def change_points(value: float | None, decimals: int = 1) -> str:
+    """A change of a ratio in percentage points: ``+2.8 pp``, ``−3.0 pp``."""
+    text = formatting.change(value, decimals)
+    return text if text == "–" else text.removesuffix("%") + " pp"
+
+
+def _kpi_card(k: Mapping[str, Any]) -> KpiCard:
+    changes = []
+    for key in ("yoy", "mom"):
+        c = (k.get("comparisons") or {}).get(key)
+        if not c:
+            continue
+        change = c.get("change")
+        text = change_points(change) if k["change_kind"] == "points" else formatting.change(change)
+        arrow = formatting.arrow(change)
+        if arrow == "▶":
+            tone = "flat"
+        else:
+            tone = "good" if (change > 0) == bool(k["higher_is_better"]) else "bad"
+        changes.append(
+            KpiChange(
+                title=c["title"],
+                text=text,
+                previous=_kpi_value(c.get("value"), k["unit"]),
+                arrow=arrow,
+                tone=tone,
+            )
+        )
+    return KpiCard(k["key"], k["label"], _kpi_value(k["value"], k["unit"]), tuple(changes))
+
+
+def _shade(share: float) -> tuple[str, bool]:
+    """White to navy (the net-sales colour) by share; the text turns white on dark cells."""
+    share = max(0.0, min(1.0, share))
+    if share == 0:
+        return "#ffffff", False
+    low, high = (238, 243, 248), (31, 78, 121)
+    weight = share**0.6  # spreads the small shares, which are most of the cells
+    rgb = tuple(round(a + (b - a) * weight) for a, b in zip(low, high, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*rgb), weight > 0.5
+
+
+def _migration_rows(migration: Mapping[str, Any]) -> tuple[MigrationRow, ...]:
+    rows = []
+    columns = migration.get("columns") or []
+    for name, counts in zip(
+        migration.get("rows") or [], migration.get("counts") or [], strict=False
+    ):
+        total = sum(counts)
+        cells = []
+        for column, count in zip(columns, counts, strict=False):
+            share = count / total if total else 0.0
+            background, dark = _shade(share)
+            cells.append(MigrationCell(count, share, background, dark, column == name))
+        rows.append(MigrationRow(name, total, tuple(cells)))
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------- Jinja
+
+
+def register_filters(env: jinja2.Environment) -> None:
+    """The formatting filters of every brief template, registered in this one place."""
+    env.filters.update(
+        money=formatting.money,
+        money_short=formatting.money_short,
+        percent=formatting.percent,
+        change=formatting.change,
+        change_points=change_points,
+        arrow=formatting.arrow,
+        number=formatting.number,
+        date=formatting.date,
+        month=formatting.month,
+        file_url=_file_url,
+    )
+
+
+def _file_url(path: str | Path) -> str:
+    return Path(path).resolve().as_uri()
+
+
+def template_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
+    """Jinja environment: the user's folder first (overrides), then the built-in templates."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        if not Path(templates_dir).is_dir():
+            raise ConfigError(
+                f"[report] templates_dir: {templates_dir} is not a folder; "
+                "create it or leave the setting empty for the built-in templates"
+            )
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(resource_dir("templates"))))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    register_filters(env)
+    env.globals["font_dir"] = FONT_DIR
+    return env
+
+
+def render_html(context: BriefContext, *, templates_dir: str | Path | None = None) -> str:
+    """The brief as one HTML document (``brief.html``); ``templates_dir`` defaults to the
+    context's."""
+    folder = templates_dir if templates_dir is not None else context.templates_dir
+    env = template_environment(folder)
+    return env.get_template(TEMPLATE).render(brief=context)
+
+
+# --------------------------------------------------------------------------- WeasyPrint
+
+
+class RefusedUrl(ValueError):
+    """The brief asked for a resource outside the allowed folders or schemes."""
+
+
+def _allowed_roots(templates_dir: str | Path | None) -> tuple[Path, ...]:
+    roots = [resource_dir("templates").resolve(), FONT_DIR]
+    if templates_dir:
+        roots.append(Path(templates_dir).resolve())
+    return tuple(roots)
+
+
+@functools.cache
+def _fetcher_class() -> type:
+    # weasyprint is imported on first use: its import costs ~0.6 s that HTML-only
+    # callers should not pay.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalUrlFetcher(URLFetcher):
+        """Serves ``data:`` URIs and ``file:`` URLs inside `roots`; refuses everything else."""
+
+        def __init__(self, roots: tuple[Path, ...]) -> None:
+            super().__init__(allowed_protocols=("data", "file"))
+            self.roots = roots
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                parts = urlsplit(url)
+                path = Path(unquote(parts.path)).resolve()
+                if (
+                    parts.netloc in ("", "localhost")
+                    and path.is_file()
+                    and any(path.is_relative_to(root) for root in self.roots)
+                ):
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(
+                        path.as_uri(), path.read_bytes(), {"Content-Type": kind}
+                    )
+            self.refused.append(url)
+            log.warning(
+                "refused to fetch %s: the brief may only load its own template files, "
+                "fonts and data: URIs",
+                url[:200],
+            )
+            raise RefusedUrl(f"not an allowed resource for the brief: {url[:200]}")
+
+    return LocalUrlFetcher
+
+
+def url_fetcher(templates_dir: str | Path | None = None) -> Any:
+    """A WeasyPrint URL fetcher that only serves the brief's own local files and data: URIs."""
+    return _fetcher_class()(_allowed_roots(templates_dir))
+
+
+def _layout(html: str, context: BriefContext, templates_dir: str | Path | None = None) -> Any:
+    """Lay the HTML out into pages (a WeasyPrint Document)."""
+    import weasyprint
+
+    folder = templates_dir if templates_dir is not None else context.templates_dir
+    base = Path(folder).resolve() if folder else resource_dir("templates").resolve()
+    # base_url ends with "/" so that relative URLs resolve inside the folder
+    document = weasyprint.HTML(
+        string=html, base_url=base.as_uri() + "/", url_fetcher=url_fetcher(folder)
+    )
+    return document.render()
+
+
+def _write(document: Any, context: BriefContext) -> bytes:
+    """The PDF bytes of a laid-out document: compressed, no random file identifier.
+
+    The embedded font subsets carry a "modified" time that fontTools takes from
+    ``SOURCE_DATE_EPOCH`` when set, else from the clock; it is set to the data's
+    last invoice for the duration of the call only.
+    """
+    stamp = dt.datetime.fromisoformat(context.document_date)
+    with _source_date_epoch(int(stamp.timestamp())):
+        return document.write_pdf(pdf_identifier=False)
+
+
+@contextlib.contextmanager
+def _source_date_epoch(seconds: int) -> Iterator[None]:
+    """Set ``SOURCE_DATE_EPOCH`` for the block and restore what was there before."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(seconds)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def render_pdf(
+    html: str, *, context: BriefContext, templates_dir: str | Path | None = None
+) -> bytes:
+    """The brief's PDF from its HTML; the same HTML always gives the same bytes."""
+    return _write(_layout(html, context, templates_dir), context)
+
+
+def render_brief(
+    figures: dict[str, Any],
+    *,
+    company: str,
+    templates_dir: str | Path | None,
+    generated_on: dt.date,
+    timings: dict[str, float] | None = None,
+) -> tuple[str, bytes]:
+    """Charts, HTML and PDF of one figures document: returns ``(html, pdf)``.
+
+    ``timings``, if given, receives the seconds spent in each step
+    (``draw``, ``html``, ``layout``, ``write``).
+    """
+    from lgs_reports.charts import draw_charts
+
+    clock = _Clock(timings)
+    charts = clock("draw", draw_charts, figures)
+    context = BriefContext(
+        figures=figures,
+        charts=charts,
+        company=company,
+        generated_on=generated_on,
+        templates_dir=Path(templates_dir) if templates_dir else None,
+    )
+    html = clock("html", render_html, context)
+    document = clock("layout", _layout, html, context)
+    pdf = clock("write", _write, document, context)
+    return html, pdf
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+
+    def __call__(self, name: str, step: Callable[..., Any], *args: Any) -> Any:
+        start = time.perf_counter()
+        result = step(*args)
+        if self.timings is not None:
+            self.timings[name] = time.perf_counter() - start
+        return result

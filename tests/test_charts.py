@@ -1,0 +1,143 @@
+"""The brief's charts: valid, reproducible SVG; partial months marked; thin data survives.
+
+Figures come from ``tests/data/figures_small.json`` (the 2011 brief's figures,
+partial: data ends 9 Dec 2011, customer ids replaced) and variants of it built
+here; no database is needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pytest
+
+from lgs_reports.charts import CHARTS, draw_charts
+
+FIXTURE = Path(__file__).parent / "data" / "figures_small.json"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def charts(figures: dict[str, Any]) -> dict[str, str]:
+    return draw_charts(figures)
+
+
+def _patterns(svg: str) -> list[ET.Element]:
+    return list(ET.fromstring(svg).iter(f"{SVG}pattern"))
+
+
+def test_every_chart_is_drawn_as_svg_that_parses(charts: dict[str, str]) -> None:
+    assert list(charts) == list(CHARTS)
+    for name, svg in charts.items():
+        root = ET.fromstring(svg)
+        assert root.tag == f"{SVG}svg", name
+        assert root.get("width", "").endswith("pt"), name
+
+
+def test_charts_carry_no_timestamp(charts: dict[str, str]) -> None:
+    for name, svg in charts.items():
+        assert "<dc:date>" not in svg, name
+        assert "2026" not in svg and "2025" not in svg, name
+
+
+def test_same_figures_give_the_same_bytes(figures: dict[str, Any], charts: dict[str, str]) -> None:
+    assert draw_charts(figures) == charts
+
+
+def test_drawing_leaves_the_global_matplotlib_settings_alone(figures: dict[str, Any]) -> None:
+    before = dict(matplotlib.rcParams)
+    draw_charts(figures)
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_money_axes_are_in_pounds(charts: dict[str, str]) -> None:
+    # text is kept as text (svg.fonttype none): tick labels can be read back
+    assert "£800k" in charts["net_sales"]
+    assert "£1.2m" in charts["forecast_net_sales"]
+
+
+def test_partial_month_is_hatched_and_labelled(charts: dict[str, str]) -> None:
+    svg = charts["net_sales"]
+    assert _patterns(svg), "the partial month's bar should be hatched"
+    assert "9 of 31 days" in svg
+
+
+def test_complete_months_are_not_hatched(figures: dict[str, Any]) -> None:
+    whole = copy.deepcopy(figures)
+    for month in whole["monthly"]:
+        month["partial"] = False
+    svg = draw_charts(whole)["net_sales"]
+    assert not _patterns(svg)
+    assert "of 31 days" not in svg
+
+
+def test_left_censored_first_month_is_marked(figures: dict[str, Any]) -> None:
+    censored = copy.deepcopy(figures)
+    censored["monthly"][0]["left_censored"] = True
+    charts = draw_charts(censored)
+    assert "first month of data" in charts["net_sales"]
+    assert "everyone looks new" in charts["customers"]
+
+
+def test_forecast_marks_the_partial_month_actual_to_date(charts: dict[str, str]) -> None:
+    assert "actual to date (partial month)" in charts["forecast_net_sales"]
+    assert "95% interval" in charts["forecast_net_sales"]
+
+
+def test_no_forecast_points_still_draws_the_history(figures: dict[str, Any]) -> None:
+    short = copy.deepcopy(figures)
+    for forecast in short["forecast"].values():
+        forecast["points"] = []
+    svg = draw_charts(short)["forecast_net_sales"]
+    ET.fromstring(svg)
+    assert "actual" in svg
+    assert "95% interval" not in svg
+
+
+def test_thin_data_does_not_crash(figures: dict[str, Any]) -> None:
+    thin = copy.deepcopy(figures)
+    thin["monthly"] = thin["monthly"][-1:]
+    thin["countries"]["rows"] = []
+    thin["countries"]["all"] = []
+    thin["segments"]["summary"] = []
+    thin["invoice_amounts"]["histogram"]["bins"] = []
+    thin["forecast"] = {
+        key: {**f, "history": [], "points": []} for key, f in thin["forecast"].items()
+    }
+    charts = draw_charts(thin)
+    for name in (
+        "countries",
+        "segments",
+        "invoice_amounts",
+        "forecast_net_sales",
+        "forecast_active_customers",
+        "new_customers",
+        "growth",
+    ):
+        assert name not in charts, name
+    assert {"net_sales", "orders", "customers"} <= set(charts)
+    for svg in charts.values():
+        ET.fromstring(svg)
+
+
+def test_empty_figures_give_no_charts() -> None:
+    assert draw_charts({}) == {}
+
+
+def test_missing_values_do_not_crash(figures: dict[str, Any]) -> None:
+    holes = copy.deepcopy(figures)
+    for month in holes["monthly"][:3]:
+        month.update(net=None, growth=None, cancellation_rate=None, new_customers=None)
+    holes["countries"]["rows"][1]["change"] = None
+    charts = draw_charts(holes)
+    assert "new" in charts["countries"]  # a country with nothing to compare with

@@ -1,0 +1,407 @@
+"""The brief as HTML and PDF: structure, formatting, escaping, overrides, safety, repeatability.
+
+HTML is checked by structure (parsed, not grepped); the PDF is read back with
+pypdf (page count, text per page, outline, metadata, fonts). Figures come from
+``tests/data/figures_small.json`` and variants of it; no database is needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import logging
+import socket
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+
+from lgs_reports import render
+from lgs_reports.charts import draw_charts
+from lgs_reports.errors import ConfigError
+from lgs_reports.render import (
+    SECTIONS,
+    BriefContext,
+    RefusedUrl,
+    render_brief,
+    render_html,
+    render_pdf,
+    url_fetcher,
+)
+
+FIXTURE = Path(__file__).parent / "data" / "figures_small.json"
+COMPANY = "London Gift Shop"
+GENERATED = dt.date(2011, 12, 10)
+EVIL_COUNTRY = "<img src=http://x>"
+EVIL_TEXT = "{{ 7*7 }} & <script>alert(1)</script>"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Element:
+    """A parsed element: tag, attributes, children and the text inside it."""
+
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Element | None) -> None:
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Element] = []
+        self.parts: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return " ".join("".join(self.parts).split())
+
+    def iter(self, tag: str | None = None, cls: str | None = None) -> list[Element]:
+        found = []
+        for child in self.children:
+            classes = (child.attrs.get("class") or "").split()
+            if (tag is None or child.tag == tag) and (cls is None or cls in classes):
+                found.append(child)
+            found += child.iter(tag, cls)
+        return found
+
+    def find(self, tag: str | None = None, cls: str | None = None) -> Element:
+        found = self.iter(tag, cls)
+        assert found, f"no <{tag} class={cls}>"
+        return found[0]
+
+
+class _TreeBuilder(HTMLParser):
+    VOID = frozenset({"meta", "link", "img", "br", "col", "hr", "input"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#root", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, dict(attrs), self.current)
+        self.current.children.append(element)
+        if tag not in self.VOID:
+            self.current = element
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Element | None = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data: str) -> None:
+        node: Element | None = self.current
+        while node is not None:
+            node.parts.append(data)
+            node = node.parent
+
+
+def parse(html: str) -> Element:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def context(
+    figures: dict[str, Any], charts: dict[str, str] | None = None, **kw: Any
+) -> BriefContext:
+    return BriefContext(
+        figures=figures,
+        charts=charts if charts is not None else {},
+        company=COMPANY,
+        generated_on=GENERATED,
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def charts(figures: dict[str, Any]) -> dict[str, str]:
+    return draw_charts(figures)
+
+
+@pytest.fixture(scope="module")
+def timings() -> dict[str, float]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def brief(figures: dict[str, Any], timings: dict[str, float]) -> tuple[str, bytes]:
+    return render_brief(
+        figures, company=COMPANY, templates_dir=None, generated_on=GENERATED, timings=timings
+    )
+
+
+@pytest.fixture(scope="module")
+def html_tree(brief: tuple[str, bytes]) -> Element:
+    return parse(brief[0])
+
+
+@pytest.fixture(scope="module")
+def pdf(brief: tuple[str, bytes]) -> pypdf.PdfReader:
+    return pypdf.PdfReader(io.BytesIO(brief[1]))
+
+
+@pytest.fixture(scope="module")
+def pages(pdf: pypdf.PdfReader) -> list[str]:
+    return [page.extract_text() for page in pdf.pages]
+
+
+@pytest.fixture(scope="module")
+def sample_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    sample = copy.deepcopy(figures)
+    sample["sample_data"] = True
+    return sample
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_the_ten_sections_in_order(html_tree: Element) -> None:
+    sections = html_tree.iter("section", "section")
+    assert [s.attrs["id"] for s in sections] == [sid for sid, _ in SECTIONS]
+    for section, (_, title) in zip(sections[1:], SECTIONS[1:], strict=True):
+        assert section.find("h1").text == title
+
+
+def test_kpis_are_formatted(html_tree: Element) -> None:
+    summary = html_tree.iter("section", "section-summary")[0]
+    cards = {card.find("div", "kpi-label").text: card for card in summary.iter("div", "kpi")}
+    assert cards["Net sales"].find("div", "kpi-value").text == "£8.99m"
+    assert cards["Average order value"].find("div", "kpi-value").text == "£481.76"
+    assert cards["Orders placed"].find("div", "kpi-value").text == "20,362"
+    assert cards["Cancellation rate"].find("div", "kpi-value").text == "14.7%"
+    net_change = cards["Net sales"].find("div", "kpi-change")
+    assert net_change.text == "▲ +1.6% vs 1 Jan – 9 Dec 2010 (£8.85m)"
+    assert "good" in net_change.attrs["class"]
+    # a ratio changes in points; fewer cancellations is good
+    rate = cards["Cancellation rate"].find("div", "kpi-change")
+    assert rate.text.startswith("▼ −1.1 pp") and "good" in rate.attrs["class"]
+    # more cancelled value is bad, though the arrow points up
+    cancelled = cards["Cancelled value"].find("div", "kpi-change")
+    assert cancelled.text.startswith("▲") and "bad" in cancelled.attrs["class"]
+
+
+def test_month_periods_show_the_previous_month_too(figures: dict[str, Any]) -> None:
+    month = copy.deepcopy(figures)
+    month["period"].update(kind="month", label="2011-11", title="November 2011")
+    for kpi in month["kpis"]:
+        kpi["comparisons"]["mom"] = {"title": "October 2011", "value": kpi["value"], "change": 0.1}
+    tree = parse(render_html(context(month)))
+    card = tree.find("div", "kpi-net_sales")
+    changes = [c.text for c in card.iter("div", "kpi-change")]
+    assert len(changes) == 2 and changes[1] == "▲ +10.0% vs October 2011 (£8.99m)"
+
+
+def test_top_three_recommendations_on_the_summary(html_tree: Element, figures: dict) -> None:
+    summary = html_tree.iter("section", "section-summary")[0]
+    titles = [r.find("span", "rec-title").text for r in summary.iter("div", "rec")]
+    ranked = sorted(figures["recommendations"], key=lambda r: r["rank"])
+    assert titles == [r["title"] for r in ranked[:3]]
+    assert summary.find("span", "at-stake").text == "£1.69m at stake"
+
+
+def test_partial_period_is_announced(html_tree: Element) -> None:
+    cover = html_tree.iter("section", "section-cover")[0]
+    assert "December has 9 of 31 days" in cover.find("p", "note-partial").text
+
+
+def test_data_is_escaped_never_interpreted(figures: dict[str, Any]) -> None:
+    evil = copy.deepcopy(figures)
+    evil["countries"]["rows"][1]["country"] = EVIL_COUNTRY
+    evil["recommendations"][0]["text"] = EVIL_TEXT
+    evil["data_quality"]["non_product_codes"][0]["stock_code"] = EVIL_COUNTRY
+    html = render_html(context(evil))
+    tree = parse(html)
+    assert not [i for i in tree.iter("img") if i.attrs.get("src") == "http://x"]
+    assert not tree.iter("script")
+    countries = tree.find("table", "countries")
+    assert EVIL_COUNTRY in [row.iter("td")[0].text for row in countries.iter("tr")[1:]]
+    assert EVIL_TEXT in tree.find("section", "section-recommendations").text
+    assert "{{ 7*7 }}" in html and "&lt;img src=http://x&gt;" in html
+
+
+def test_a_user_template_overrides_the_built_in_one(tmp_path: Path, figures: dict) -> None:
+    (tmp_path / "_cover.html").write_text(
+        '<section id="cover" class="section section-cover"><h1>Branded {{ brief.company }}'
+        "</h1></section>\n",
+        encoding="utf-8",
+    )
+    tree = parse(render_html(context(figures), templates_dir=tmp_path))
+    cover = tree.iter("section", "section-cover")[0]
+    assert cover.find("h1").text == "Branded London Gift Shop"
+    assert not cover.iter("nav")  # the built-in cover's contents are gone
+    assert tree.iter("section", "section-summary")  # everything else is built in
+
+
+def test_the_context_templates_dir_is_used_by_default(tmp_path: Path, figures: dict) -> None:
+    (tmp_path / "brief.css").write_text("h1 { color: #123456; }\n", encoding="utf-8")
+    html = render_html(context(figures, templates_dir=tmp_path))
+    assert "#123456" in html and "bookmark-level" not in html
+
+
+def test_a_missing_templates_dir_is_a_config_error(tmp_path: Path, figures: dict) -> None:
+    with pytest.raises(ConfigError, match=r"templates_dir: .*nowhere is not a folder"):
+        render_html(context(figures), templates_dir=tmp_path / "nowhere")
+
+
+def test_missing_charts_are_reported_in_their_place(html_tree: Element, figures: dict) -> None:
+    assert len(html_tree.iter("img")) == 10
+    tree = parse(render_html(context(figures, charts={})))
+    assert not tree.iter("img")
+    assert tree.find("figure", "chart-net_sales").find("p", "empty").text
+
+
+def test_thin_figures_render(figures: dict[str, Any]) -> None:
+    thin = copy.deepcopy(figures)
+    thin["countries"]["rows"] = []
+    thin["segments"]["action_lists"] = []
+    thin["recommendations"] = []
+    note = "Only 4 complete months of history: too few for a forecast."
+    for forecast in thin["forecast"].values():
+        forecast.update(points=[], scores=[], model="", note=note, partial_note=None)
+    tree = parse(render_html(context(thin, charts=draw_charts(thin))))
+    assert "No sales by country" in tree.find("section", "section-countries").text
+    assert f"No forecast for net sales: {note}" in tree.find("section", "section-forecast").text
+    assert "No rule fired" in tree.find("section", "section-recommendations").text
+
+
+def test_sample_data_banner(sample_figures: dict[str, Any]) -> None:
+    tree = parse(render_html(context(sample_figures)))
+    banner = tree.find("div", "sample-banner")
+    assert banner.text == "SAMPLE DATA — generated, not LGS transactions"
+
+
+# --------------------------------------------------------------------------- URL fetcher
+
+
+def test_the_url_fetcher_refuses_the_network_and_foreign_files(tmp_path: Path) -> None:
+    fetcher = url_fetcher(tmp_path)
+    for url in (
+        "http://example.com/x.png",
+        "https://example.com/x.css",
+        "ftp://x/y",
+        "file:///etc/passwd",
+        "file://example.com/etc/passwd",
+    ):
+        with pytest.raises(RefusedUrl):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 5
+
+
+def test_the_url_fetcher_serves_fonts_templates_and_data(tmp_path: Path) -> None:
+    (tmp_path / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    fetcher = url_fetcher(tmp_path)
+    font = (render.FONT_DIR / "DejaVuSans.ttf").as_uri()
+    assert fetcher.fetch(font).read(4) == b"\x00\x01\x00\x00"
+    assert fetcher.fetch((tmp_path / "logo.svg").as_uri()).read().startswith(b"<svg")
+    assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+    escape = (tmp_path / ".." / tmp_path.name / "logo.svg").as_uri()
+    assert fetcher.fetch(escape).read().startswith(b"<svg")
+    with pytest.raises(RefusedUrl):
+        url_fetcher(None).fetch((tmp_path / "logo.svg").as_uri())
+
+
+def test_an_external_image_in_a_user_template_is_not_fetched(
+    tmp_path: Path, figures: dict, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    (tmp_path / "brief.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>Logo</h1>'
+        '<img src="http://example.com/x.png"><p>after the logo</p>{% endblock %}',
+        encoding="utf-8",
+    )
+    connections: list[Any] = []
+
+    def no_network(self: socket.socket, address: Any) -> None:
+        connections.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    ctx = context(figures, templates_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="lgs_reports.render"):
+        pdf = render_pdf(render_html(ctx), context=ctx)
+    assert connections == []
+    assert "refused to fetch http://example.com/x.png" in caplog.text
+    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "after the logo" in text
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def test_page_count_is_sane(pdf: pypdf.PdfReader) -> None:
+    assert 10 <= len(pdf.pages) <= 24
+
+
+def test_pages_hold_the_headline_numbers(pages: list[str], figures: dict) -> None:
+    everything = "\n".join(pages)
+    assert "Executive brief" in pages[0] and "2011" in pages[0]
+    assert "Generated" in pages[0] and "10 Dec 2011" in pages[0]
+    summary = pages[1]
+    assert "£8.99m" in summary
+    top = min(figures["recommendations"], key=lambda r: r["rank"])
+    assert top["title"] in summary
+    first_customer = figures["segments"]["action_lists"][0]["top"][0]["customer_id"]
+    assert str(first_customer) in everything
+    assert "£" in summary
+    assert "SAMPLE DATA" not in everything
+    assert f"page 2 of {len(pages)}" in summary
+
+
+def test_one_bookmark_per_section(pdf: pypdf.PdfReader) -> None:
+    outline = pdf.outline
+    assert all(not isinstance(item, list) for item in outline)  # one level only
+    assert [item.title for item in outline] == [title for _, title in SECTIONS]
+
+
+def test_document_metadata(pdf: pypdf.PdfReader) -> None:
+    meta = pdf.metadata
+    assert meta.title == "London Gift Shop executive brief: 2011"
+    assert meta.author == COMPANY
+    assert meta.subject.startswith("Sales, customers, segments, forecast and recommendations")
+    assert "RFM segments" in meta["/Keywords"]
+    # dates come from the data (last invoice 9 Dec 2011 12:50 UK time), never the clock
+    assert meta["/CreationDate"] == "D:20111209125000+00'00"
+    assert meta["/ModDate"] == meta["/CreationDate"]
+
+
+def test_fonts_are_embedded(pdf: pypdf.PdfReader) -> None:
+    fonts: dict[str, Any] = {}
+    for page in pdf.pages:
+        for name, ref in page["/Resources"].get("/Font", {}).items():
+            fonts[name] = ref.get_object()
+    assert fonts
+    for font in fonts.values():
+        descendant = font["/DescendantFonts"][0].get_object()
+        descriptor = descendant["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor, font["/BaseFont"]
+        assert "DejaVu" in font["/BaseFont"]
+
+
+def test_sample_brief_says_so_and_renders_byte_identical(sample_figures: dict) -> None:
+    first = render_brief(
+        sample_figures, company=COMPANY, templates_dir=None, generated_on=GENERATED
+    )
+    again = render_brief(
+        sample_figures, company=COMPANY, templates_dir=None, generated_on=GENERATED
+    )
+    assert first[0] == again[0]
+    assert first[1] == again[1]
+    text = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(first[1])).pages]
+    assert "SAMPLE DATA" in text[0]
+    assert all("SAMPLE DATA" in page for page in text)  # the running footer
+
+
+def test_render_brief_reports_its_timings(brief: Any, timings: dict[str, float]) -> None:
+    assert set(timings) == {"draw", "html", "layout", "write"}
+    assert all(t >= 0 for t in timings.values())
