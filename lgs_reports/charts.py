@@ -480,7 +480,7 @@ def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
             (i, top),
             xytext=(0, -2),
             textcoords="offset points",
-            ha="left" if i == 0 else "center",
+            ha="left" if i < len(months) / 3 else "right" if i > len(months) * 2 / 3 else "center",
             va="top",
             fontsize=6.3,
             color=MUTED,

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from lgs_reports.errors import PeriodError
+from lgs_reports.formatting import date
 from lgs_reports.periods import Coverage, Period, add_months
 from lgs_reports.queries import run_query
 
@@ -84,7 +85,7 @@ def fetch(conn: Connection, period: Period, *, rfm_window_days: int) -> Dataset:
     if coverage.covered_days == 0:
         raise PeriodError(
             f"period {period.label} has no transactions: the data covers "
-            f"{first:%d %b %Y} to {last:%d %b %Y}; choose a period inside it"
+            f"{date(first)} to {date(last)}; choose a period inside it"
         )
     spans = {
         "current": Span(

@@ -16,10 +16,10 @@ def _missing(value: float | None) -> bool:
 
 
 def money(value: float | None, decimals: int = 2) -> str:
-    """``£1,234.56`` (tables); ``-£12.00`` for negatives; an en dash when missing."""
+    """``£1,234.56`` (tables); ``−£12.00`` (a true minus) for negatives; an en dash when missing."""
     if _missing(value):
         return "–"
-    sign = "-" if value < 0 else ""
+    sign = "−" if round(value, decimals) < 0 else ""
     return f"{sign}£{abs(value):,.{decimals}f}"
 
 
@@ -27,7 +27,7 @@ def money_short(value: float | None) -> str:
     """Money for prose and charts: ``£950``, ``£12.3k``, ``£1.23m``."""
     if _missing(value):
         return "–"
-    sign = "-" if value < 0 else ""
+    sign = "−" if value <= -0.5 else ""
     v = abs(value)
     if v >= 1e6:
         text = f"£{v / 1e6:.2f}m"
@@ -43,7 +43,7 @@ def money_short(value: float | None) -> str:
 def money_axis(value: float, _pos: object = None) -> str:
     """Tick labels for a money axis (matplotlib FuncFormatter signature)."""
     v = abs(value)
-    sign = "-" if value < 0 else ""
+    sign = "−" if value < 0 else ""
     if v >= 1e6:
         return f"{sign}£{v / 1e6:g}m"
     if v >= 1e3:

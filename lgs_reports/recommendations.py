@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from lgs_reports.analyses.segments import LAPSED
 from lgs_reports.analysis import Analysis
-from lgs_reports.formatting import change, money_short, month, number, percent
+from lgs_reports.formatting import change, date, money_short, month, number, percent
 
 PEAK_MONTHS = 3  # the season is the three calendar months with the highest average net sales
 COUNTRY_MIN_SHARE = 0.01  # countries below 1% of sales are too small to act on alone
@@ -52,7 +52,7 @@ def win_back_cant_lose(a: Analysis) -> Recommendation | None:
         ),
         evidence=(
             f"{number(s.customers)} customers, {money_short(s.monetary)} net sales in the "
-            f"{a.segments.window_days} days to {a.segments.snapshot:%d %b %Y}, "
+            f"{a.segments.window_days} days to {date(a.segments.snapshot)}, "
             f"average recency {s.avg_recency:.0f} days"
         ),
         at_stake=s.monetary,
@@ -136,7 +136,7 @@ def new_customer_acquisition(a: Analysis) -> Recommendation | None:
     first = a.dataset.coverage.first_data.date()
     if (span["yoy"].start - first).days < 365:
         caveat = (
-            f"; {kpi.title} has less than a year of earlier data (from {first:%d %b %Y}), so "
+            f"; {kpi.title} has less than a year of earlier data (from {date(first)}), so "
             "some of its new customers were returning ones and the fall is overstated"
         )
     return Recommendation(

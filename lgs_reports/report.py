@@ -173,9 +173,10 @@ def _build(
         charts=charts,
         company=settings.report.company,
         generated_on=run.started_at.date(),
+        templates_dir=settings.report.templates_dir or None,
     )
     with step("render", timings):
-        html = render_html(context, templates_dir=settings.report.templates_dir or None)
+        html = render_html(context)
     with step("layout", timings):
         pdf = render_pdf(html, context=context)
     files = {

@@ -22,11 +22,17 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from lgs_reports.archive import period_lock
 from lgs_reports.formatting import money_short
 from tests.test_delivery import Inbox, free_port, smtp_server
 
 PERIOD = "2011-11"
+HOLD_LOCK = """
+import sys, time
+from lgs_reports.archive import period_lock
+with period_lock(sys.argv[1], sys.argv[2], timeout=5):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
 
 
 @pytest.fixture
@@ -99,7 +105,7 @@ def test_no_period_makes_the_latest_complete_month(sampled, tmp_path):
         (
             ["--period", "2005"],
             "error: period 2005 has no transactions: the data covers "
-            "01 Dec 2009 to 09 Dec 2011; choose a period inside it",
+            "1 Dec 2009 to 9 Dec 2011; choose a period inside it",
         ),
         (["--bogus"], "error: unrecognized arguments: --bogus (see lgs-reports --help)"),
     ],
@@ -132,8 +138,16 @@ def test_unreachable_warehouse_is_exit_3_without_the_password(run_cli, monkeypat
 
 def test_a_second_run_of_the_same_period_waits_then_fails_busy(sampled, tmp_path, monkeypatch):
     monkeypatch.setenv("LGS_OUTPUT_LOCK_TIMEOUT", "0.3")
-    with period_lock(tmp_path / "output", PERIOD, timeout=1):
+    holder = subprocess.Popen(  # another run of the same period, in another process
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "output"), PERIOD],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
         code, out, err = sampled(["--period", PERIOD, "--no-email"])
+    finally:
+        holder.kill()
+        holder.wait()
     assert code == 5
     assert "another run is building the 2011-11 brief" in err
     assert not (tmp_path / "output" / PERIOD).exists()
