@@ -1,4 +1,4 @@
-"""The command line: parse, merge settings, make one call into the library, map errors to exit codes.
+"""The command line: parse, merge settings, make one call into the library, map errors.
 
     lgs-reports [--period 2011|2011-Q4|2011-11] [--no-email] [--dry-run]   the brief
     lgs-reports load FILE...                                              load extracts
@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser(
         "status",
         help="show what the warehouse holds and the loads so far",
-        description="Show the warehouse, its data window and its loads. Example: lgs-reports status",
+        description="Show the warehouse, its data window and its loads. "
+        "Example: lgs-reports status",
     )
     _common(status)
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from lgs_reports.errors import PeriodError
 from lgs_reports.formatting import date
-from lgs_reports.periods import Coverage, Period, add_months
+from lgs_reports.periods import Coverage, Period
 from lgs_reports.queries import run_query
 
 
@@ -174,13 +174,3 @@ def nice_bin_width(ceiling: float, bins: int = 30) -> float:
         if raw <= step * power:
             return float(step * power)
     return float(10 * power)
-
-
-def month_range(start: dt.date, end: dt.date) -> list[dt.date]:
-    """First days of every month from ``start``'s to ``end``'s, inclusive."""
-    months = []
-    day = start.replace(day=1)
-    while day <= end:
-        months.append(day)
-        day = add_months(day, 1)
-    return months

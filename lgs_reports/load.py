@@ -99,6 +99,15 @@ def load_file(
         ).scalar_one()
     if earlier is not None:
         return LoadResult(path.name, None, source.format, 0, 0, 0, 0.0, already_loaded_as=earlier)
+    if max_rejects:
+        # the rejects file is written after the commit: its folder must be usable before
+        try:
+            (rejects_dir or Path(".")).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LoadError(
+                f"{rejects_dir}: cannot make the rejects folder ({exc.strerror}); "
+                "pass --rejects-dir with a folder that can be written"
+            ) from None
     on_read = progress(path.name, size) if progress else None
     rejects: list[Reject] = []
 
@@ -442,14 +451,3 @@ def _write_rejects(folder: Path, source: InputFile, rejects: list[Reject]) -> Pa
 
 def _reason(reject: Reject) -> str:
     return reject.reason if reject.reason == "missing" else f"{reject.value!r}: {reject.reason}"
-
-
-def describe_registry(conn: Connection) -> list[dict[str, Any]]:
-    """The load registry as plain dicts (for the manifest's warehouse fingerprint)."""
-    rows = conn.execute(
-        text(
-            "SELECT load_id, file_name, file_size, sha256, file_format, loaded_at, rows_loaded, "
-            "rows_rejected, rows_overlap, is_sample FROM load_registry ORDER BY load_id"
-        )
-    ).mappings()
-    return [dict(r) for r in rows]

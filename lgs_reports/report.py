@@ -184,15 +184,17 @@ def _build(
         "figures.json": figures_json(figures),
         **analysis.segments.csv_files(),
     }
-    fingerprint = {
+    fingerprint = {  # what the brief was made from, and how this run went
         "raw_lines": int(data.quality_all.at[0, "raw_lines"]),
         "first_transaction": figures["data_window"]["first_invoice"],
         "last_transaction": figures["data_window"]["last_invoice"],
         "loads": figures["data_quality"]["loads"],
-        "warehouse": run.warehouse,
-        "requested_period": run.requested_period,
-        "python": run.python,
-        "timings": dict(timings),
+        "run": {
+            "warehouse": run.warehouse,
+            "requested_period": run.requested_period,
+            "python": run.python,
+            "step_seconds": dict(timings),
+        },
     }
     return files, figures, fingerprint
 

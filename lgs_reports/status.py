@@ -22,7 +22,8 @@ def describe_warehouse(warehouse: Warehouse) -> str:
         quality = run_query(conn, "data_quality", start=first, end=end).iloc[0]
     lines.append(
         f"data: {date(window['first_invoice'])} to {date(window['last_invoice'])}, "
-        f"{number(quality['raw_lines'])} raw lines, {number(quality['duplicate_copies'])} duplicate "
+        f"{number(quality['raw_lines'])} raw lines, "
+        f"{number(quality['duplicate_copies'])} duplicate "
         f"copies set aside, {number(window['invoices'])} invoices, "
         f"{number(window['customers'])} customers"
         + (" (generated sample data)" if window["is_sample"] else "")
@@ -30,7 +31,8 @@ def describe_warehouse(warehouse: Warehouse) -> str:
     lines.append("loads:")
     for row in loads.itertuples():
         lines.append(
-            f"  #{row.load_id} {row.loaded_at:%Y-%m-%d %H:%M} UTC  {row.file_name} ({row.file_format}): "
+            f"  #{row.load_id} {row.loaded_at:%Y-%m-%d %H:%M} UTC  "
+            f"{row.file_name} ({row.file_format}): "
             f"{number(row.rows_loaded)} lines, {number(row.rows_rejected)} rejected, "
             f"{number(row.rows_overlap)} already present; sha256 {row.sha256[:12]}…"
         )

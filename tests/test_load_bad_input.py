@@ -481,7 +481,7 @@ def test_more_rejects_than_allowed_loads_nothing(run_cli, inputs, tmp_path, snap
         "column 4 (quantity): 'six' is not a whole number\n"
     )
     assert snapshot() == before
-    assert not (tmp_path / "output" / "rejects").exists()
+    assert not list((tmp_path / "output").rglob("*.rejects.csv"))
 
 
 def test_negative_max_rejects_is_refused(run_cli, inputs, before):
@@ -577,3 +577,17 @@ class TestUnusableWarehouse:
             f"error: warehouse duckdb file {path} is in use by another process (PID {holder.pid}); "
             "try again when it has finished\n"
         )
+
+
+def test_a_rejects_folder_that_cannot_be_made_is_refused_first(run_cli, inputs, snapshot, before):
+    path, _ = write_two_bad(inputs, "csv")
+    (inputs.folder / "taken").write_text("a file, not a folder\n")
+    code, out, err = run_cli(
+        ["load", "--max-rejects", "5", "--rejects-dir", "inputs/taken/rejects", relative(path)]
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: inputs/taken/rejects: cannot make the rejects folder (Not a directory); "
+        "pass --rejects-dir with a folder that can be written\n"
+    )
+    assert snapshot() == before
