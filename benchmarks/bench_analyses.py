@@ -16,18 +16,16 @@ Prints median, min and max seconds and peak RSS of each.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DUMP = REPO.parent / "shared" / "data" / "retail.sql.gz"
 sys.path.insert(0, str(REPO))
+from benchmarks.real_warehouses import ENGINES, real_warehouses  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -99,7 +97,8 @@ INSERT INTO retail (invoice_no, stock_code, description, quantity, invoice_date,
                     customer_id, country, load_id)
 SELECT
     CASE WHEN invoice_no ~ '^[0-9]' THEN cast(cast(invoice_no AS integer) + {k} * 1000000 AS text)
-         ELSE left(invoice_no, 1) || cast(cast(substr(invoice_no, 2) AS integer) + {k} * 1000000 AS text)
+         ELSE left(invoice_no, 1)
+              || cast(cast(substr(invoice_no, 2) AS integer) + {k} * 1000000 AS text)
     END,
     stock_code, description, quantity, invoice_date, unit_price,
     customer_id + {k} * 100000, country, load_id
@@ -150,26 +149,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", default="2011")
-    parser.add_argument("--engine", choices=["duckdb", "postgresql", "all"], default="all")
+    parser.add_argument("--engine", choices=ENGINES, default="all")
     args = parser.parse_args()
-    if not DUMP.exists():
-        sys.exit(f"the real extract is not at {DUMP}")
-    from lgs_reports.load import load_file
-    from lgs_reports.warehouse import Warehouse
-    from tests.pgserver import postgres_server
-
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        urls = {}
-        if args.engine in ("duckdb", "all"):
-            urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
-        if args.engine in ("postgresql", "all"):
-            urls["postgresql"] = os.environ.get("LGS_TEST_DATABASE_URL") or stack.enter_context(
-                postgres_server()
-            )
-        for url in urls.values():
-            warehouse = Warehouse(url)
-            load_file(warehouse, DUMP)
-            warehouse.dispose()
+    with real_warehouses(args.engine) as urls:
         for name, url in urls.items():
             measure(f"{name}, real extract, {args.period}", CHILD, [url, args.period], args.runs)
         if "postgresql" in urls:

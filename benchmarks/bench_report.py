@@ -1,4 +1,4 @@
-"""Benchmark: the whole run, ``python -m lgs_reports --period 2011 --no-email``, on the real extract.
+"""Benchmark: the whole run (``python -m lgs_reports --period 2011 --no-email``), real data.
 
     python benchmarks/bench_report.py [--runs 5] [--period 2011] [--engine all]
 
@@ -14,7 +14,6 @@ left), and the peak RSS of the run (VmHWM of the child).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import statistics
@@ -25,8 +24,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DUMP = REPO.parent / "shared" / "data" / "retail.sql.gz"
 sys.path.insert(0, str(REPO))
+from benchmarks.real_warehouses import ENGINES, real_warehouses  # noqa: E402
+
 STEP = re.compile(r"INFO (\w+): ([0-9.]+) s$")
 
 
@@ -66,28 +66,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", default="2011")
-    parser.add_argument("--engine", choices=["duckdb", "postgresql", "all"], default="all")
+    parser.add_argument("--engine", choices=ENGINES, default="all")
     args = parser.parse_args()
-    if not DUMP.exists():
-        sys.exit(f"the real extract is not at {DUMP}")
     if not Path("/usr/bin/time").exists():
         sys.exit("/usr/bin/time measures the peak memory; install it (apt-get install time)")
-    from lgs_reports.load import load_file
-    from lgs_reports.warehouse import Warehouse
-    from tests.pgserver import postgres_server
-
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        urls = {}
-        if args.engine in ("duckdb", "all"):
-            urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
-        if args.engine in ("postgresql", "all"):
-            urls["postgresql"] = os.environ.get("LGS_TEST_DATABASE_URL") or stack.enter_context(
-                postgres_server()
-            )
-        for url in urls.values():
-            warehouse = Warehouse(url)
-            load_file(warehouse, DUMP)
-            warehouse.dispose()
+    with real_warehouses(args.engine) as urls:
         for name, url in urls.items():
             runs = [one_run(url, args.period) for _ in range(args.runs)]
             walls = [r[0] for r in runs]
