@@ -51,20 +51,22 @@ class Run:
 
 def timed(command: list[str], env: dict[str, str] | None = None, shell: bool = False) -> Run:
     """Run a command to completion: wall seconds and its peak RSS (its own, via wait4)."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        command[0] if shell else command,
-        shell=shell,
-        env=env,
-        cwd=tempfile.gettempdir(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    # read the output before waiting (a full pipe would block the child)
-    out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: nothing can block
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            command[0] if shell else command,
+            shell=shell,
+            env=env,
+            cwd=tempfile.gettempdir(),
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        out = child.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        err = errors.read()
     if child.returncode != 0:
         raise SystemExit(f"{command} failed ({child.returncode}):\n{err.decode()[-2000:]}")
     match = re.search(rb"loaded [\d,]+ lines as load #\d+ \((\d+\.\d) s\)", out)

@@ -162,12 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _with_default_command(argv: Sequence[str]) -> list[str]:
+    """Put the command first: ``report`` when none is named; the common options
+    (``-q``, ``-v``, ``--config FILE``) may come before the command too."""
     args = list(argv)
     if any(a in ("-h", "--help", "--version") for a in args[:1]):
         return args
-    if not any(a in COMMANDS for a in args):
+    at = next((i for i, a in enumerate(args) if a in COMMANDS), None)
+    if at is None:
         return ["report", *args]
-    return args
+    return [args[at], *args[:at], *args[at + 1 :]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,18 +226,18 @@ def _run_load(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.max_rejects < 0:
         raise errors.BadInputError("--max-rejects must be 0 or more")
-    warehouse = Warehouse(settings.database_url)
     rejects_dir = args.rejects_dir or Path(settings.output.dir) / "rejects"
-    for path in args.paths:
-        result = load_file(
-            warehouse,
-            path,
-            encoding=args.encoding,
-            max_rejects=args.max_rejects,
-            rejects_dir=rejects_dir,
-            progress=progress_bar,
-        )
-        print(result.summary())
+    with Warehouse(settings.database_url) as warehouse:
+        for path in args.paths:
+            result = load_file(
+                warehouse,
+                path,
+                encoding=args.encoding,
+                max_rejects=args.max_rejects,
+                rejects_dir=rejects_dir,
+                progress=progress_bar,
+            )
+            print(result.summary())
     return errors.EXIT_OK
 
 
@@ -242,8 +245,8 @@ def _run_sample(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports.sample import load_sample
     from lgs_reports.warehouse import Warehouse
 
-    result = load_sample(Warehouse(settings.database_url))
-    print(result.summary())
+    with Warehouse(settings.database_url) as warehouse:
+        print(load_sample(warehouse).summary())
     return errors.EXIT_OK
 
 
@@ -251,7 +254,8 @@ def _run_status(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports.status import describe_warehouse
     from lgs_reports.warehouse import Warehouse
 
-    print(describe_warehouse(Warehouse(settings.database_url)))
+    with Warehouse(settings.database_url) as warehouse:
+        print(describe_warehouse(warehouse))
     return errors.EXIT_OK
 
 

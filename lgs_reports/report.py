@@ -103,17 +103,16 @@ def build_brief(
 
     run = RunInfo.start(settings, period)
     timings: dict[str, float] = {}
-    warehouse = Warehouse(settings.database_url)
-    try:
+    with Warehouse(settings.database_url) as warehouse:
         with step("warehouse", timings):
             ensure_data(warehouse, settings)
+            if warehouse.is_empty():
+                raise errors.PeriodError(
+                    f"the warehouse {warehouse.safe_url} holds no invoices yet; "
+                    "load data first (lgs-reports load FILE)"
+                )
             with warehouse.connect() as conn:
-                window = data_window(conn)
-        last = window.at[0, "last_invoice"]
-        if last is None or str(last) == "NaT":
-            raise errors.PeriodError(
-                "the warehouse holds no invoices yet; load data first (lgs-reports load FILE)"
-            )
+                last = data_window(conn).at[0, "last_invoice"]
         chosen = resolve_period(period, last.to_pydatetime())
         with period_lock(output_dir, chosen.label, settings.output.lock_timeout):
             if email and not dry_run:
@@ -132,8 +131,6 @@ def build_brief(
             if email:
                 with step("deliver", timings):
                     delivery = _deliver(settings, report, figures, run, dry_run)
-    finally:
-        warehouse.dispose()
     return RunOutcome(
         period=chosen.label,
         path=report.path,

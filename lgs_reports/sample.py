@@ -4,8 +4,9 @@ The generated lines have the shape of the real extract: the same window (1 Dec
 2009 to 9 Dec 2011), a strong September-November season, about a quarter of
 lines from guests (no customer id), about 15% of invoices cancelled but only
 ~2% of lines, a UK majority among about 40 countries, wholesalers who buy
-every few weeks beside occasional buyers, exact duplicate lines (some of them
-a double export of early December 2010), a few bad-debt adjustments, service
+every few weeks beside occasional buyers, exact duplicate lines (most of them a
+product keyed twice on one order, about 1,300 a double export of 1-3 Dec 2010),
+a few bad-debt adjustments, service
 codes (POST, DOT, M, BANK CHARGES) and zero prices. The same seed gives the
 same rows on every machine, so a brief built from the sample is reproducible.
 """

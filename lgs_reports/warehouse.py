@@ -168,6 +168,12 @@ class Warehouse:
         """The driver's own connection under a SQLAlchemy one (COPY, DataFrame registration)."""
         return conn.connection.dbapi_connection
 
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -28,7 +28,10 @@ def test_every_command_has_help_with_an_example():
 
 def test_python_m_and_the_console_script_are_the_same_program():
     out = subprocess.run(
-        [sys.executable, "-m", "lgs_reports", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "lgs_reports", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.startswith("lgs-reports ")
 

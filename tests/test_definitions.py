@@ -24,22 +24,102 @@ from lgs_reports.queries import run_query
 C1, C2, C3 = 12345, 12346, 12347
 LINES = [
     # invoice, stock, description, qty, date, price, customer, country
-    ("100000", "22423", "REGENCY CAKESTAND", 4, "2010-12-15 09:00:00", "12.75", C3, "United Kingdom"),
-    ("100001", "85123A", "HEART T-LIGHT HOLDER", 10, "2011-01-05 10:00:00", "2.50", C1, "United Kingdom"),
-    ("100001", "22423", "REGENCY CAKESTAND", 2, "2011-01-05 10:00:00", "12.75", C1, "United Kingdom"),
+    (
+        "100000",
+        "22423",
+        "REGENCY CAKESTAND",
+        4,
+        "2010-12-15 09:00:00",
+        "12.75",
+        C3,
+        "United Kingdom",
+    ),
+    (
+        "100001",
+        "85123A",
+        "HEART T-LIGHT HOLDER",
+        10,
+        "2011-01-05 10:00:00",
+        "2.50",
+        C1,
+        "United Kingdom",
+    ),
+    (
+        "100001",
+        "22423",
+        "REGENCY CAKESTAND",
+        2,
+        "2011-01-05 10:00:00",
+        "12.75",
+        C1,
+        "United Kingdom",
+    ),
     # an exact copy of the first line of 100001: counted once
-    ("100001", "85123A", "HEART T-LIGHT HOLDER", 10, "2011-01-05 10:00:00", "2.50", C1, "United Kingdom"),
+    (
+        "100001",
+        "85123A",
+        "HEART T-LIGHT HOLDER",
+        10,
+        "2011-01-05 10:00:00",
+        "2.50",
+        C1,
+        "United Kingdom",
+    ),
     ("100003", "POST", "POSTAGE", 1, "2011-01-10 11:00:00", "18.00", C2, "France"),
     ("100003", "22423", "REGENCY CAKESTAND", 1, "2011-01-10 11:00:00", "12.75", C2, "France"),
-    ("C100002", "85123A", "HEART T-LIGHT HOLDER", -2, "2011-01-20 12:00:00", "2.50", C1, "United Kingdom"),
+    (
+        "C100002",
+        "85123A",
+        "HEART T-LIGHT HOLDER",
+        -2,
+        "2011-01-20 12:00:00",
+        "2.50",
+        C1,
+        "United Kingdom",
+    ),
     ("100004", "85123A", "HEART T-LIGHT HOLDER", 4, "2011-02-03 13:00:00", "2.50", C2, "France"),
-    ("100005", "85123A", "HEART T-LIGHT HOLDER", 1, "2011-02-14 14:00:00", "3.00", None, "United Kingdom"),
+    (
+        "100005",
+        "85123A",
+        "HEART T-LIGHT HOLDER",
+        1,
+        "2011-02-14 14:00:00",
+        "3.00",
+        None,
+        "United Kingdom",
+    ),
     ("A100006", "B", "Adjust bad debt", 1, "2011-02-20 15:00:00", "100.00", None, "United Kingdom"),
-    ("100007", "22423", "REGENCY CAKESTAND", 1, "2011-02-25 16:00:00", "0.00", C3, "United Kingdom"),
-    ("100007", "85123A", "HEART T-LIGHT HOLDER", 2, "2011-02-25 16:00:00", "2.50", C3, "United Kingdom"),
+    (
+        "100007",
+        "22423",
+        "REGENCY CAKESTAND",
+        1,
+        "2011-02-25 16:00:00",
+        "0.00",
+        C3,
+        "United Kingdom",
+    ),
+    (
+        "100007",
+        "85123A",
+        "HEART T-LIGHT HOLDER",
+        2,
+        "2011-02-25 16:00:00",
+        "2.50",
+        C3,
+        "United Kingdom",
+    ),
 ]
-HEADER = ["invoice_no", "stock_code", "description", "quantity", "invoice_date", "unit_price",
-          "customer_id", "country"]
+HEADER = [
+    "invoice_no",
+    "stock_code",
+    "description",
+    "quantity",
+    "invoice_date",
+    "unit_price",
+    "customer_id",
+    "country",
+]
 
 
 @pytest.fixture
@@ -63,7 +143,11 @@ def analysis_of(warehouse, period: str):
 def test_monthly_sales_net_cancellations_and_exclude_adjustments(small):
     a = analysis_of(small, "2011-02")
     months = {m.month: m for m in a.trend.months}
-    jan, feb, dec = months[dt.date(2011, 1, 1)], months[dt.date(2011, 2, 1)], months[dt.date(2010, 12, 1)]
+    jan, feb, dec = (
+        months[dt.date(2011, 1, 1)],
+        months[dt.date(2011, 2, 1)],
+        months[dt.date(2010, 12, 1)],
+    )
     # January: 100001 = 10*2.50 + 2*12.75 = 50.50 (its copy ignored); 100003 = 18.00 + 12.75
     # = 30.75; gross 81.25; C100002 = -2*2.50 = -5.00; net 76.25
     assert (jan.gross, jan.cancellations, jan.net) == (81.25, -5.0, 76.25)
@@ -82,7 +166,10 @@ def test_active_new_and_existing_customers(small):
     a = analysis_of(small, "2011-02")
     months = {m.month: m for m in a.trend.months}
     # December 2010: C3's first purchase -> 1 active, 1 new
-    assert (months[dt.date(2010, 12, 1)].active_customers, months[dt.date(2010, 12, 1)].new_customers) == (1, 1)
+    assert (
+        months[dt.date(2010, 12, 1)].active_customers,
+        months[dt.date(2010, 12, 1)].new_customers,
+    ) == (1, 1)
     # January: C1 and C2 buy for the first time; C1's cancellation does not make it "active" again
     jan = months[dt.date(2011, 1, 1)]
     assert (jan.active_customers, jan.new_customers, jan.existing_customers) == (2, 2, 0)
@@ -104,7 +191,10 @@ def test_quarter_totals_partial_and_kpis(small):
     assert t.guest_share == pytest.approx(3.0 / 99.25)
     cov = a.dataset.coverage
     assert cov.partial and cov.snapshot == dt.date(2011, 2, 26)
-    assert cov.note == "data through 25 Feb 2011: February has 25 of 28 days; Q1 2011 has 56 of 90 days"
+    assert (
+        cov.note
+        == "data through 25 Feb 2011: February has 25 of 28 days; Q1 2011 has 56 of 90 days"
+    )
     # the comparison is cut like-for-like: 1 Jan - 25 Feb 2010, when there was no data
     assert a.dataset.spans["yoy"].title == "1 Jan – 25 Feb 2010"
     assert a.kpi("net_sales").comparison("yoy").value is None
@@ -137,7 +227,11 @@ def test_rfm_scores_by_hand(small):
     assert table.loc[[C1, C2, C3], "r"].tolist() == [1, 2, 3]
     assert table.loc[[C1, C2, C3], "f"].tolist() == [1, 2, 3]
     assert table.loc[[C1, C2, C3], "m"].tolist() == [2, 1, 3]
-    assert table.loc[[C1, C2, C3], "segment"].tolist() == ["Hibernating", "Hibernating", "Need Attention"]
+    assert table.loc[[C1, C2, C3], "segment"].tolist() == [
+        "Hibernating",
+        "Hibernating",
+        "Need Attention",
+    ]
     assert table.loc[C1, "last_purchase"] == "2011-01-05"
     assert table.loc[C1, "country"] == "United Kingdom" and table.loc[C2, "country"] == "France"
 
@@ -148,12 +242,20 @@ def test_ntile_ties_are_broken_by_customer_id(warehouse, tmp_path):
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        for i, customer in enumerate([20009, 20001, 20005, 20003, 20007, 20002, 20010, 20004, 20008, 20006]):
-            writer.writerow([str(300000 + i), "85123A", "X", 1, "2011-06-01 10:00:00", "1.00", customer, "UK"])
+        for i, customer in enumerate(
+            [20009, 20001, 20005, 20003, 20007, 20002, 20010, 20004, 20008, 20006]
+        ):
+            writer.writerow(
+                [str(300000 + i), "85123A", "X", 1, "2011-06-01 10:00:00", "1.00", customer, "UK"]
+            )
     load_file(warehouse, path)
     with warehouse.connect() as conn:
-        scores = run_query(conn, "rfm_scores", snapshot=dt.datetime(2011, 6, 2),
-                           window_start=dt.datetime(2010, 6, 2))
+        scores = run_query(
+            conn,
+            "rfm_scores",
+            snapshot=dt.datetime(2011, 6, 2),
+            window_start=dt.datetime(2010, 6, 2),
+        )
     ordered = scores.sort_values("customer_id")
     expected = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert ordered["r"].tolist() == expected
@@ -171,11 +273,26 @@ def test_ntile_group_sizes_differ_by_at_most_one_larger_first(warehouse, tmp_pat
         for k, customer in enumerate(range(30001, 30008), start=1):
             for j in range(k):
                 n += 1
-                writer.writerow([str(n), "85123A", "X", 1, f"2011-05-{10 + j:02d} 10:00:00", "1.00", customer, "UK"])
+                writer.writerow(
+                    [
+                        str(n),
+                        "85123A",
+                        "X",
+                        1,
+                        f"2011-05-{10 + j:02d} 10:00:00",
+                        "1.00",
+                        customer,
+                        "UK",
+                    ]
+                )
     load_file(warehouse, path)
     with warehouse.connect() as conn:
-        scores = run_query(conn, "rfm_scores", snapshot=dt.datetime(2011, 6, 1),
-                           window_start=dt.datetime(2010, 6, 1))
+        scores = run_query(
+            conn,
+            "rfm_scores",
+            snapshot=dt.datetime(2011, 6, 1),
+            window_start=dt.datetime(2010, 6, 1),
+        )
     assert scores.sort_values("customer_id")["f"].tolist() == [1, 1, 2, 2, 3, 4, 5]
 
 

@@ -20,7 +20,9 @@ FAST = settings(max_examples=60, deadline=None)
 
 def ntile(values: list[float], ids: list[int], descending: bool = False) -> list[int]:
     """NTILE(5) as SQL defines it, for building consistent score tables."""
-    order = sorted(range(len(values)), key=lambda i: ((-values[i] if descending else values[i]), ids[i]))
+    order = sorted(
+        range(len(values)), key=lambda i: ((-values[i] if descending else values[i]), ids[i])
+    )
     n = len(values)
     scores = [0] * n
     base, extra = divmod(n, 5)
@@ -127,7 +129,10 @@ def test_monthly_series_add_up(rows, last_day):
     )
     last = index[-1].date()
     period = parse_period(f"{last:%Y-%m}")
-    trend = monthly_trend(frame, Coverage(period, dt.datetime(2009, 12, 1), dt.datetime(last.year, last.month, last_day)))
+    trend = monthly_trend(
+        frame,
+        Coverage(period, dt.datetime(2009, 12, 1), dt.datetime(last.year, last.month, last_day)),
+    )
     for month in trend.months:
         assert round(month.net, 2) == round(month.gross + month.cancellations, 2)
         assert month.new_customers + month.existing_customers == month.active_customers

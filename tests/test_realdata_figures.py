@@ -35,9 +35,14 @@ def test_facts_checkable_by_hand(real):
     assert scalar(real, "SELECT count(DISTINCT invoice_no) FROM retail") == 53_628
     assert scalar(real, "SELECT count(*) FROM invoices") == 53_628
     assert scalar(real, "SELECT count(DISTINCT customer_id) FROM retail") == 5_942
-    assert scalar(real, "SELECT count(*) - count(DISTINCT (invoice_no, stock_code, description, "
-                        "quantity, invoice_date, unit_price, customer_id, country)) FROM retail") \
+    assert (
+        scalar(
+            real,
+            "SELECT count(*) - count(DISTINCT (invoice_no, stock_code, description, "
+            "quantity, invoice_date, unit_price, customer_id, country)) FROM retail",
+        )
         == 34_335
+    )
 
 
 def test_brief_numbers_of_2011(real):
@@ -46,7 +51,11 @@ def test_brief_numbers_of_2011(real):
     a = analyse(data, load_settings(env={}))
     # the double export of 1-9 Dec 2010 is found as one cluster of 22,844 copies
     cluster = a.quality.clusters[0]
-    assert (cluster.start, cluster.end, cluster.copies) == (dt.date(2010, 12, 1), dt.date(2010, 12, 9), 22_844)
+    assert (cluster.start, cluster.end, cluster.copies) == (
+        dt.date(2010, 12, 1),
+        dt.date(2010, 12, 9),
+        22_844,
+    )
     assert a.quality.warehouse.duplicate_copies == 34_335
     # net sales of November 2011, by hand: sum(quantity * price) of the distinct lines
     november = next(m for m in a.trend.months if m.month == dt.date(2011, 11, 1))

@@ -140,7 +140,8 @@ def test_a_second_run_of_the_same_period_waits_then_fails_busy(sampled, tmp_path
     monkeypatch.setenv("LGS_OUTPUT_LOCK_TIMEOUT", "0.3")
     holder = subprocess.Popen(  # another run of the same period, in another process
         [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "output"), PERIOD],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
