@@ -137,7 +137,8 @@ def multiply(url: str) -> None:
 
     from lgs_reports.warehouse import Warehouse
 
-    warehouse = Warehouse(url)
+    # de-duplicating 10 million lines in one transaction needs more than the default cap
+    warehouse = Warehouse(url, duckdb_memory_limit="2GB")
     with warehouse.begin() as conn:
         for k in range(1, 10):
             conn.execute(text(MULTIPLY.format(k=k)))

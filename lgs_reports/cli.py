@@ -227,7 +227,7 @@ def _run_load(args: argparse.Namespace, settings: Settings) -> int:
     if args.max_rejects < 0:
         raise errors.BadInputError("--max-rejects must be 0 or more")
     rejects_dir = args.rejects_dir or Path(settings.output.dir) / "rejects"
-    with Warehouse(settings.database_url) as warehouse:
+    with Warehouse.from_settings(settings) as warehouse:
         for path in args.paths:
             result = load_file(
                 warehouse,
@@ -245,7 +245,7 @@ def _run_sample(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports.sample import load_sample
     from lgs_reports.warehouse import Warehouse
 
-    with Warehouse(settings.database_url) as warehouse:
+    with Warehouse.from_settings(settings) as warehouse:
         print(load_sample(warehouse).summary())
     return errors.EXIT_OK
 
@@ -254,7 +254,7 @@ def _run_status(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports.status import describe_warehouse
     from lgs_reports.warehouse import Warehouse
 
-    with Warehouse(settings.database_url) as warehouse:
+    with Warehouse.from_settings(settings) as warehouse:
         print(describe_warehouse(warehouse))
     return errors.EXIT_OK
 

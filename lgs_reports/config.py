@@ -48,6 +48,8 @@ def default_warehouse_path() -> Path:
 @dataclasses.dataclass(frozen=True)
 class DatabaseSettings:
     url: str = ""  # empty: the embedded DuckDB warehouse (see default_warehouse_path)
+    # DuckDB's memory cap: it spills to disk beyond it; raise it for warehouses of 10M+ lines
+    duckdb_memory_limit: str = "128MB"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -103,7 +103,7 @@ def build_brief(
 
     run = RunInfo.start(settings, period)
     timings: dict[str, float] = {}
-    with Warehouse(settings.database_url) as warehouse:
+    with Warehouse.from_settings(settings) as warehouse:
         with step("warehouse", timings):
             ensure_data(warehouse, settings)
             if warehouse.is_empty():

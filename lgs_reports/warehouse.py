@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from lgs_reports.config import mask_url
+from lgs_reports.config import Settings, mask_url
 from lgs_reports.errors import BusyError, WarehouseError
 from lgs_reports.queries import statements
 from lgs_reports.resources import resource_dir
@@ -28,14 +28,15 @@ from lgs_reports.resources import resource_dir
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("postgresql", "duckdb")
-DUCKDB_MEMORY_LIMIT = "128MB"
+DUCKDB_MEMORY_LIMIT = "128MB"  # the default of [database] duckdb_memory_limit
 
 
 class Warehouse:
     """A configured warehouse. Cheap to create; connects on first use."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, duckdb_memory_limit: str = DUCKDB_MEMORY_LIMIT) -> None:
         self.url = url
+        self.duckdb_memory_limit = duckdb_memory_limit
         self.safe_url = mask_url(url)
         try:
             parsed = make_url(url)
@@ -67,6 +68,12 @@ class Warehouse:
                 ) from None
         self._engine: Engine | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Warehouse:
+        return cls(
+            settings.database_url, duckdb_memory_limit=settings.database.duckdb_memory_limit
+        )
+
     @property
     def engine(self) -> Engine:
         if self._engine is None:
@@ -82,7 +89,7 @@ class Warehouse:
                         self.url,
                         connect_args={
                             "config": {
-                                "memory_limit": DUCKDB_MEMORY_LIMIT,
+                                "memory_limit": self.duckdb_memory_limit,
                                 "preserve_insertion_order": False,
                             }
                         },

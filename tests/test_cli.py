@@ -58,7 +58,7 @@ def test_status_and_archive_views(run_cli, tmp_path):
 def test_config_masks_secrets(run_cli, monkeypatch):
     monkeypatch.setenv("LGS_SMTP_PASSWORD", "hunter2-secret")
     monkeypatch.setenv("LGS_DATABASE_URL", "postgresql://lgs:s3cret@db.example/lgs")
-    code, out, err = run_cli(["config"])
+    code, out, _ = run_cli(["config"])
     assert code == 0
     assert "hunter2-secret" not in out and "s3cret" not in out
     assert 'password = "***"' in out and "postgresql://lgs:***@db.example/lgs" in out

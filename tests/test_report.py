@@ -37,7 +37,7 @@ with period_lock(sys.argv[1], sys.argv[2], timeout=5):
 
 @pytest.fixture
 def sampled(run_cli):
-    code, out, err = run_cli(["sample"])
+    code, _, err = run_cli(["sample"])
     assert code == 0, err
     return run_cli
 
@@ -89,7 +89,7 @@ def test_same_data_same_bytes_and_the_archive_reuses_it(sampled, tmp_path):
 
 
 def test_no_period_makes_the_latest_complete_month(sampled, tmp_path):
-    code, out, err = sampled(["--no-email"])
+    code, _, err = sampled(["--no-email"])
     assert code == 0, err
     assert revision_dir(tmp_path, "2011-11").is_dir()  # the sample ends on 9 Dec 2011
 
@@ -111,7 +111,7 @@ def test_no_period_makes_the_latest_complete_month(sampled, tmp_path):
     ],
 )
 def test_bad_periods_and_options_are_one_line_and_exit_2(sampled, tmp_path, argv, message):
-    code, out, err = sampled([*argv, "--no-email"])
+    code, _, err = sampled([*argv, "--no-email"])
     assert code == 2
     assert err.strip().splitlines()[-1] == message
     assert "Traceback" not in err
@@ -122,7 +122,7 @@ def test_first_run_on_nothing_configured_generates_the_sample_loudly(
     run_cli, monkeypatch, tmp_path
 ):
     monkeypatch.delenv("LGS_DATABASE_URL")
-    code, out, err = run_cli(["--period", PERIOD, "--no-email"])
+    code, _, err = run_cli(["--period", PERIOD, "--no-email"])
     assert code == 0, err
     assert "SAMPLE DATA" in err
     assert (tmp_path / "lgs-reports" / "warehouse.duckdb").is_file()  # XDG_DATA_HOME=tmp_path
@@ -145,7 +145,7 @@ def test_a_second_run_of_the_same_period_waits_then_fails_busy(sampled, tmp_path
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        code, out, err = sampled(["--period", PERIOD, "--no-email"])
+        code, _, err = sampled(["--period", PERIOD, "--no-email"])
     finally:
         holder.kill()
         holder.wait()
@@ -163,7 +163,7 @@ def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
     monkeypatch.setenv("LGS_SMTP_SECURITY", "none")
     monkeypatch.setenv("LGS_SMTP_BACKOFF", "0")
     with smtp_server(inbox, port):
-        code, out, err = sampled(["--period", PERIOD])
+        code, _, err = sampled(["--period", PERIOD])
         assert code == 0, err
         again = sampled(["--period", PERIOD])
         assert again.code == 0, again.err
@@ -192,13 +192,13 @@ def test_smtp_down_is_exit_4_and_the_next_run_sends_it(sampled, tmp_path, monkey
     monkeypatch.setenv("LGS_SMTP_SECURITY", "none")
     monkeypatch.setenv("LGS_SMTP_BACKOFF", "0")
     monkeypatch.setenv("LGS_SMTP_RETRIES", "1")
-    code, out, err = sampled(["--period", PERIOD])
+    code, _, err = sampled(["--period", PERIOD])
     assert code == 4
     assert "archived" in err and "outbox" in err
     assert (revision_dir(tmp_path, PERIOD) / f"lgs-brief-{PERIOD}.pdf").is_file()
     inbox = Inbox()
     with smtp_server(inbox, port):
-        code, out, err = sampled(["deliver"])
+        code, _, err = sampled(["deliver"])
         assert code == 0, err
         assert sampled(["deliver"]).code == 0
     assert inbox.recipients() == ["md@lgs.example"]
@@ -239,7 +239,7 @@ def test_a_run_killed_while_rendering_leaves_the_archive_as_it_was(sampled, tmp_
 
 def test_dry_run_writes_the_message_and_sends_nothing(sampled, tmp_path, monkeypatch):
     monkeypatch.setenv("LGS_EMAIL_TO", "md@lgs.example")
-    code, out, err = sampled(["--period", PERIOD, "--dry-run"])
+    code, _, err = sampled(["--period", PERIOD, "--dry-run"])
     assert code == 0, err
     eml = next(revision_dir(tmp_path, PERIOD).glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
