@@ -16,7 +16,8 @@ COPY templates ./templates
 RUN pip install --no-cache-dir . && rm -rf /src
 
 # Runs as an unprivileged user; the archive volume is mounted at /var/lib/lgs-reports.
-RUN useradd --create-home --uid 10001 lgs && mkdir -p /var/lib/lgs-reports \
+RUN groupadd --gid 10001 lgs && useradd --create-home --uid 10001 --gid 10001 lgs \
+    && mkdir -p /var/lib/lgs-reports \
     && chown lgs /var/lib/lgs-reports
 USER lgs
 WORKDIR /var/lib/lgs-reports
