@@ -139,9 +139,10 @@ def multiply(url: str) -> None:
 
     # de-duplicating 10 million lines in one transaction needs more than the default cap
     warehouse = Warehouse(url, duckdb_memory_limit="2GB")
-    with warehouse.begin() as conn:
-        for k in range(1, 10):
+    for k in range(1, 10):  # one transaction per copy: DuckDB keeps uncommitted rows in memory
+        with warehouse.begin() as conn:
             conn.execute(text(MULTIPLY.format(k=k)))
+    with warehouse.begin() as conn:
         warehouse.rebuild_derived(conn)
     warehouse.dispose()
 
