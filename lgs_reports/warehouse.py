@@ -70,9 +70,7 @@ class Warehouse:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Warehouse:
-        return cls(
-            settings.database_url, duckdb_memory_limit=settings.database.duckdb_memory_limit
-        )
+        return cls(settings.database_url, duckdb_memory_limit=settings.database.duckdb_memory_limit)
 
     @property
     def engine(self) -> Engine:

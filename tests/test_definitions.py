@@ -17,6 +17,7 @@ from lgs_reports.analyses.segments import segment_of
 from lgs_reports.analysis import analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
+from lgs_reports.formats import COLUMNS
 from lgs_reports.load import load_file
 from lgs_reports.periods import parse_period
 from lgs_reports.queries import run_query
@@ -110,16 +111,7 @@ LINES = [
         "United Kingdom",
     ),
 ]
-HEADER = [
-    "invoice_no",
-    "stock_code",
-    "description",
-    "quantity",
-    "invoice_date",
-    "unit_price",
-    "customer_id",
-    "country",
-]
+HEADER = COLUMNS  # the warehouse's own column names
 
 
 @pytest.fixture
