@@ -171,10 +171,6 @@ class BriefContext:
         return bool(self.figures.get("sample_data"))
 
     @property
-    def is_month(self) -> bool:
-        return self.period.get("kind") == "month"
-
-    @property
     def title(self) -> str:
         """The document title: ``London Gift Shop executive brief: November 2011``."""
         return f"{self.company} executive brief: {self.period['title']}"

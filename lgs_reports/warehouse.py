@@ -195,6 +195,8 @@ def _describe(url: Any) -> str:
 
 def _is_connect_error(exc: DBAPIError) -> bool:
     text_ = str(exc.orig if exc.orig is not None else exc).lower()
+    if 'database "' in text_ and "does not exist" in text_:
+        return True  # not a missing table: that is a bug, not an unreachable warehouse
     return any(
         marker in text_
         for marker in (
@@ -202,7 +204,6 @@ def _is_connect_error(exc: DBAPIError) -> bool:
             "connection refused",
             "could not translate host name",
             "password authentication failed",
-            "does not exist",
             "timeout expired",
             "server closed the connection",
             "no such host",

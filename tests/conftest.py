@@ -51,6 +51,17 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 Row = Sequence[Any]  # the eight warehouse columns, in order; None is an empty field / NULL
+# One ordinary line, for tests that need a warehouse that is simply not empty.
+GOOD_LINE: Row = (
+    "489434",
+    "85123A",
+    "WHITE HANGING HEART",
+    6,
+    "2009-12-01 07:45:00",
+    "2.550",
+    13085,
+    "United Kingdom",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from lgs_reports.errors import LoadError
 from lgs_reports.formats import BLOCK_CHARS, PUBLIC_COLUMNS
 from lgs_reports.load import DUCKDB_ROW_GROUP, load_file
-from tests.conftest import table_rows
+from tests.conftest import GOOD_LINE, table_rows
 
 BIG_ROWS = 300_000
 
@@ -78,19 +78,7 @@ def preloaded(warehouse, inputs, snapshot, tmp_path) -> dict:
     """A warehouse holding one small file; its snapshot."""
     good = inputs.csv(
         "good.csv",
-        [
-            (
-                "489434",
-                "85123A",
-                "WHITE HANGING HEART",
-                6,
-                "2009-12-01 07:45:00",
-                "2.550",
-                13085,
-                "United Kingdom",
-            )
-        ]
-        * 3,
+        [GOOD_LINE] * 3,
     )
     load_file(warehouse, good, rejects_dir=tmp_path)
     state = snapshot()

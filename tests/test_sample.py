@@ -9,7 +9,8 @@ import pandas as pd
 
 from lgs_reports import sample
 from lgs_reports.config import mask_url
-from tests.conftest import table_rows
+from lgs_reports.formats import COLUMNS
+from tests.conftest import GOOD_LINE, table_rows
 
 SAMPLE = "generated sample (lgs-reports sample)"
 
@@ -18,16 +19,7 @@ def test_generate_is_deterministic():
     first = pd.concat(sample.generate(), ignore_index=True)
     second = pd.concat(sample.generate(), ignore_index=True)
     pd.testing.assert_frame_equal(first, second)
-    assert list(first.columns) == [
-        "invoice_no",
-        "stock_code",
-        "description",
-        "quantity",
-        "invoice_date",
-        "unit_price",
-        "customer_id",
-        "country",
-    ]
+    assert tuple(first.columns) == COLUMNS
     assert first["invoice_no"].notna().all()
     assert (first["unit_price"].round(3) == first["unit_price"]).all()
 
@@ -102,19 +94,7 @@ def test_sample_fills_an_empty_warehouse(run_cli, warehouse):
 def test_sample_refuses_a_warehouse_with_data(run_cli, inputs, warehouse, warehouse_url):
     good = inputs.csv(
         "good.csv",
-        [
-            (
-                "489434",
-                "85123A",
-                "WHITE HANGING HEART",
-                6,
-                "2009-12-01 07:45:00",
-                "2.550",
-                13085,
-                "United Kingdom",
-            )
-        ]
-        * 3,
+        [GOOD_LINE] * 3,
     )
     assert run_cli(["load", good]).code == 0
     code, out, err = run_cli(["sample"])

@@ -27,10 +27,6 @@ class QualityCounts:
     non_product_value: float
     negative_placed_lines: int
 
-    @property
-    def guest_line_share(self) -> float | None:
-        return self.guest_lines / self.distinct_lines if self.distinct_lines else None
-
 
 @dataclasses.dataclass(frozen=True)
 class DuplicateCluster:
