@@ -52,8 +52,8 @@ warehouse = Warehouse(url)
 with warehouse.connect() as conn:  # connect once, outside the timing, like a run does
     pass
 start = time.perf_counter()
-with warehouse.connect() as conn:
-    data = fetch(conn, parse_period(period), rfm_window_days=365)
+with warehouse.reader() as reader:
+    data = fetch(reader, parse_period(period), rfm_window_days=365)
 queried = time.perf_counter()
 totals = {n: totals_from(f) for n, f in data.totals.items()}
 headline_kpis(totals, data.spans)
@@ -100,13 +100,14 @@ print(json.dumps({"query": read - start, "analyse": done - read, "total": done -
 MULTIPLY = (
     """
 INSERT INTO invoices (invoice_no, line_class, customer_id, country, invoice_date, month,
-                      amount, line_count)
+                      amount, line_count, first_purchase)
 SELECT
     CASE WHEN invoice_no ~ '^[0-9]' THEN cast(cast(invoice_no AS integer) + {k} * 1000000 AS text)
          ELSE left(invoice_no, 1)
               || cast(cast(substr(invoice_no, 2) AS integer) + {k} * 1000000 AS text)
     END,
-    line_class, customer_id + {k} * 100000, country, invoice_date, month, amount, line_count
+    line_class, customer_id + {k} * 100000, country, invoice_date, month, amount, line_count,
+    first_purchase
 FROM invoices WHERE invoice_no ~ '^[A-Z]?[0-9]{{6}}$'  -- the original invoices only
 """,
     """
@@ -156,6 +157,7 @@ def multiply(url: str) -> None:
         for k in range(1, 10):
             conn.execute(text(copy_invoices.format(k=k)))
         conn.execute(text(scale_quality))
+        warehouse.refresh_statistics(conn)
 
 
 def main() -> None:

@@ -130,8 +130,8 @@ def warehouse_cases(name: str, path: Path) -> list[Case]:
     warehouse = Warehouse(f"duckdb:///{path}")
     cases = []
     for period, label in (("2011-11", "through Nov 2011"), ("2011-12", "through Dec 2011")):
-        with warehouse.connect() as connection:
-            data = fetch(connection, parse_period(period), rfm_window_days=365)
+        with warehouse.reader() as reader:
+            data = fetch(reader, parse_period(period), rfm_window_days=365)
         trend = analysis.monthly_trend(data.monthly, data.coverage)
         series = {"net_sales": trend.net_series(), "active_customers": trend.active_series()}
         partial = data.coverage.last_month_days

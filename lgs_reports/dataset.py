@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from concurrent.futures import Future
 
 import pandas as pd
-from sqlalchemy.engine import Connection
 
 from lgs_reports.errors import PeriodError
 from lgs_reports.formatting import date
 from lgs_reports.periods import Coverage, Period
-from lgs_reports.queries import run_query
+from lgs_reports.queries import Reader
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,10 +62,6 @@ class Dataset:
     window: pd.DataFrame
 
 
-def data_window(conn: Connection) -> pd.DataFrame:
-    return run_query(conn, "data_window")
-
-
 def span_title(start: dt.date, end: dt.date, period: Period) -> str:
     if start == period.start and end == period.end:
         return period.title
@@ -73,9 +69,13 @@ def span_title(start: dt.date, end: dt.date, period: Period) -> str:
     return f"{first} – {end.day} {end:%b %Y}"
 
 
-def fetch(conn: Connection, period: Period, *, rfm_window_days: int) -> Dataset:
-    """Run every query of the brief for ``period``; PeriodError if it has no data."""
-    window = data_window(conn)
+def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
+    """Run every query of the brief for ``period``; PeriodError if it has no data.
+
+    The queries are submitted slowest first (the two RFM tables), so that with two
+    connections they run side by side while the quick ones fill in around them.
+    """
+    window = reader.run("data_window")
     first, last = window.at[0, "first_invoice"], window.at[0, "last_invoice"]
     if pd.isna(last):
         raise PeriodError(
@@ -98,69 +98,74 @@ def fetch(conn: Connection, period: Period, *, rfm_window_days: int) -> Dataset:
     for name, other in period.comparisons():
         cut = coverage.like_for_like(other)
         spans[name] = Span(name, span_title(cut.start, cut.end, other), cut.start, cut.end)
-    totals = {name: run_query(conn, "period_totals", **span.binds) for name, span in spans.items()}
-    if (
-        int(totals["current"].at[0, "placed_orders"])
-        + int(totals["current"].at[0, "cancelled_orders"])
-        == 0
-    ):
-        raise PeriodError(f"period {period.label} has no sales transactions; choose another period")
+    snapshot = coverage.snapshot
+    previous_snapshot = min(period.before().end + dt.timedelta(days=1), snapshot)
+    current = spans["current"].binds
+    whole = {
+        "start": dt.datetime.combine(first.date(), dt.time()),
+        "end": dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time()),
+    }
     history_start = min(first.date().replace(day=1), period.trend_start)
-    monthly = run_query(
-        conn,
+    rfm = _rfm(reader, snapshot, rfm_window_days)
+    rfm_previous = _rfm(reader, previous_snapshot, rfm_window_days)
+    monthly = reader.submit(
         "monthly_sales",
         start=dt.datetime.combine(history_start, dt.time()),
         end=dt.datetime.combine(period.end_exclusive, dt.time()),
     )
-    current = spans["current"].binds
-    stats = run_query(conn, "invoice_amount_stats", **current)
-    p85 = stats.at[0, "p85"]
+    totals = {name: reader.submit("period_totals", **span.binds) for name, span in spans.items()}
+    countries = {
+        name: reader.submit("country_sales", **spans[name].binds) for name in ("current", "yoy")
+    }
+    stats = reader.submit("invoice_amount_stats", **current)
+    quality = reader.submit("data_quality", **current)
+    quality_all = reader.submit("data_quality", **whole)
+    duplicate_days = reader.submit("duplicate_days", **whole)
+    non_product_codes = reader.submit("non_product_codes")
+    load_history = reader.submit("load_history")
+
+    current_totals = totals["current"].result()
+    if (
+        int(current_totals.at[0, "placed_orders"]) + int(current_totals.at[0, "cancelled_orders"])
+        == 0
+    ):
+        raise PeriodError(f"period {period.label} has no sales transactions; choose another period")
+    p85 = stats.result().at[0, "p85"]
     width = nice_bin_width(p85 if not pd.isna(p85) else 0.0)
-    histogram = run_query(
-        conn,
+    histogram = reader.run(
         "invoice_amount_histogram",
         **current,
         width=width,
         ceiling=float(p85) if not pd.isna(p85) else 0.0,
     )
-    snapshot = coverage.snapshot
-    previous_snapshot = period.before().end + dt.timedelta(days=1)
-    previous_snapshot = min(previous_snapshot, snapshot)
-    whole = {
-        "start": dt.datetime.combine(first.date(), dt.time()),
-        "end": dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time()),
-    }
     return Dataset(
         period=period,
         coverage=coverage,
         is_sample=bool(window.at[0, "is_sample"]),
         spans=spans,
-        monthly=monthly,
-        totals=totals,
-        countries={
-            name: run_query(conn, "country_sales", **spans[name].binds)
-            for name in ("current", "yoy")
-        },
-        amount_stats=stats,
+        monthly=monthly.result(),
+        totals={name: future.result() for name, future in totals.items()},
+        countries={name: future.result() for name, future in countries.items()},
+        amount_stats=stats.result(),
         amount_histogram=histogram,
         histogram_width=width,
-        rfm=_rfm(conn, snapshot, rfm_window_days),
-        rfm_previous=_rfm(conn, previous_snapshot, rfm_window_days),
+        rfm=rfm.result(),
+        rfm_previous=rfm_previous.result(),
         previous_snapshot=previous_snapshot,
         rfm_window_days=rfm_window_days,
-        quality=run_query(conn, "data_quality", **current),
-        quality_all=run_query(conn, "data_quality", **whole),
-        duplicate_days=run_query(conn, "duplicate_days", **whole),
-        non_product_codes=run_query(conn, "non_product_codes"),
-        load_history=run_query(conn, "load_history"),
+        quality=quality.result(),
+        quality_all=quality_all.result(),
+        duplicate_days=duplicate_days.result(),
+        non_product_codes=non_product_codes.result(),
+        load_history=load_history.result(),
         window=window,
     )
 
 
-def _rfm(conn: Connection, snapshot: dt.date, window_days: int) -> pd.DataFrame:
+def _rfm(reader: Reader, snapshot: dt.date, window_days: int) -> Future[pd.DataFrame]:
     at = dt.datetime.combine(snapshot, dt.time())
-    return run_query(
-        conn, "rfm_scores", snapshot=at, window_start=at - dt.timedelta(days=window_days)
+    return reader.submit(
+        "rfm_scores", snapshot=at, window_start=at - dt.timedelta(days=window_days)
     )
 
 

@@ -18,9 +18,9 @@ from typing import Any
 import lgs_reports
 from lgs_reports import errors
 from lgs_reports.config import Settings
-from lgs_reports.dataset import data_window
 from lgs_reports.logs import step
 from lgs_reports.periods import Period, latest_complete_month, parse_period
+from lgs_reports.queries import run_query
 from lgs_reports.warehouse import Warehouse
 
 log = logging.getLogger("lgs_reports.report")
@@ -112,7 +112,7 @@ def build_brief(
                     "load data first (lgs-reports load FILE)"
                 )
             with warehouse.connect() as conn:
-                last = data_window(conn).at[0, "last_invoice"]
+                last = run_query(conn, "data_window").at[0, "last_invoice"]
         chosen = resolve_period(period, last.to_pydatetime())
         with period_lock(output_dir, chosen.label, settings.output.lock_timeout):
             if email and not dry_run:
@@ -156,8 +156,8 @@ def _build(
     from lgs_reports.recommendations import recommend
     from lgs_reports.render import BriefContext, render_html, render_pdf
 
-    with step("query", timings), warehouse.connect() as conn:
-        data = fetch(conn, period, rfm_window_days=settings.report.rfm_window_days)
+    with step("query", timings), warehouse.reader() as reader:
+        data = fetch(reader, period, rfm_window_days=settings.report.rfm_window_days)
     with step("analyse", timings):
         analysis = analyse(data, settings)
     with step("recommend", timings):

@@ -22,13 +22,16 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from lgs_reports.config import Settings, mask_url
 from lgs_reports.errors import BusyError, WarehouseError
-from lgs_reports.queries import statements
+from lgs_reports.queries import Reader, statements
 from lgs_reports.resources import resource_dir
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("postgresql", "duckdb")
 DUCKDB_MEMORY_LIMIT = "128MB"  # the default of [database] duckdb_memory_limit
+# PostgreSQL advisory lock between loads (exclusive, while they rebuild the derived
+# tables) and briefs (shared, while they read them); any constant of our own will do.
+LOCK_KEY = 0x4C47535F52505453  # "LGS_RPTS"
 
 
 class Warehouse:
@@ -137,17 +140,62 @@ class Warehouse:
                 raise self.failure(exc) from None
             raise
 
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """Read-only access to one consistent view of the warehouse, for a brief's queries.
+
+        PostgreSQL: two connections, so two queries run at once on the server's cores.
+        Both are REPEATABLE READ transactions; the second adopts the first's exported
+        snapshot (as ``pg_dump --jobs`` does), so both see exactly the same committed
+        data whatever loads meanwhile. DuckDB: one connection; it parallelises each query
+        itself, and one process at a time holds the file.
+        """
+        with contextlib.ExitStack() as stack:
+            if self.dialect != "postgresql":
+                conn = stack.enter_context(self.connect())
+                reader = Reader([conn])
+            else:
+                first = stack.enter_context(self.connect())
+                first = first.execution_options(isolation_level="REPEATABLE READ")
+                first.execute(text("SET TRANSACTION READ ONLY"))
+                # Before the snapshot is taken: wait for a load that is rebuilding the
+                # tables, and make the next one wait for this brief (a rebuilt table is
+                # not MVCC-safe: a snapshot older than it would see it empty). An advisory
+                # lock, not table locks: a load queued for a table would block the second
+                # connection's reads behind it, and the brief would wait for itself.
+                first.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": LOCK_KEY})
+                snapshot = first.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                second = stack.enter_context(self.connect())
+                second = second.execution_options(isolation_level="REPEATABLE READ")
+                second.execute(text("SET TRANSACTION READ ONLY"))
+                second.execute(text("SET TRANSACTION SNAPSHOT :snapshot"), {"snapshot": snapshot})
+                reader = Reader([first, second])
+            stack.callback(reader.close)
+            yield reader  # database errors are mapped by connect() as they pass through
+
     def ensure_schema(self, conn: Connection) -> None:
         for statement in statements(resource_dir("sql") / "schema" / "tables.sql"):
             conn.execute(text(statement))
 
     def rebuild_derived(self, conn: Connection) -> None:
         if self.dialect == "postgresql":
+            # wait for briefs still reading the tables about to be replaced (see reader())
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             # de-duplicating a million lines is one hash aggregate when it fits in memory;
             # with the default 4MB PostgreSQL sorts on disk and takes twice as long
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
         for statement in statements(resource_dir("sql") / "schema" / "derived.sql"):
             conn.execute(text(statement))
+        self.refresh_statistics(conn)
+
+    def refresh_statistics(self, conn: Connection) -> None:
+        """Let PostgreSQL's planner see the tables just built (DuckDB keeps its own as it goes).
+
+        Without it the first reports after a load are planned for empty tables: row
+        estimates of a handful, and sorts and joins chosen for them.
+        """
+        if self.dialect == "postgresql":
+            conn.execute(text("ANALYZE invoices, daily_quality, stock_codes"))
 
     def has_table(self, conn: Connection, name: str) -> bool:
         row = conn.execute(

@@ -8,6 +8,7 @@ SELECT
     (SELECT min(invoice_date) FROM invoices) AS first_invoice,
     (SELECT max(invoice_date) FROM invoices) AS last_invoice,
     (SELECT count(*) FROM invoices) AS invoices,
-    (SELECT count(DISTINCT customer_id) FROM invoices) AS customers,
+    (SELECT count(*) FROM (SELECT customer_id FROM invoices WHERE customer_id IS NOT NULL
+                       GROUP BY customer_id) AS seen) AS customers,
     (SELECT coalesce(max(CASE WHEN is_sample THEN 1 ELSE 0 END), 0) = 1 FROM load_registry)
         AS is_sample

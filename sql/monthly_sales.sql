@@ -11,33 +11,48 @@
 -- active_customers   int        customers with a placed invoice in the month
 -- new_customers      int        active customers whose first placed invoice ever is in the month
 -- guest_gross        money      gross sales of placed invoices without a customer id
-WITH first_month AS (
-    SELECT customer_id, min(month) AS first_month
+WITH sales AS (
+    SELECT
+        month,
+        sum(amount) FILTER (WHERE line_class = 'placed') AS gross,
+        sum(amount) FILTER (WHERE line_class = 'cancelled') AS cancellations,
+        sum(amount) AS net,
+        count(*) FILTER (WHERE line_class = 'placed') AS placed_orders,
+        count(*) FILTER (WHERE line_class = 'cancelled') AS cancelled_orders,
+        sum(amount) FILTER (WHERE line_class = 'placed' AND customer_id IS NULL) AS guest_gross
     FROM invoices
-    WHERE line_class = 'placed' AND customer_id IS NOT NULL
-    GROUP BY customer_id
+    WHERE invoice_date >= cast(:start AS timestamp)
+      AND invoice_date < cast(:end AS timestamp)
+      AND line_class IN ('placed', 'cancelled')
+    GROUP BY month
 ),
-period_invoices AS (
-    SELECT i.*, f.first_month
-    FROM invoices AS i
-    LEFT JOIN first_month AS f ON f.customer_id = i.customer_id
-    WHERE i.invoice_date >= cast(:start AS timestamp)
-      AND i.invoice_date < cast(:end AS timestamp)
-      AND i.line_class IN ('placed', 'cancelled')
+buyers AS (
+    -- distinct (month, customer) rows counted, not count(DISTINCT): PostgreSQL sorts less;
+    -- a customer is new in the month of their first placed invoice
+    SELECT
+        month,
+        count(*) AS active_customers,
+        count(*) FILTER (WHERE first_purchase >= cast(month AS timestamp)) AS new_customers
+    FROM (
+        SELECT DISTINCT month, customer_id, first_purchase
+        FROM invoices
+        WHERE invoice_date >= cast(:start AS timestamp)
+          AND invoice_date < cast(:end AS timestamp)
+          AND line_class = 'placed'
+          AND customer_id IS NOT NULL
+    ) AS customer_months
+    GROUP BY month
 )
 SELECT
-    month,
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'placed'), 0) AS numeric(18,3)) AS gross,
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'cancelled'), 0) AS numeric(18,3))
-        AS cancellations,
-    cast(sum(amount) AS numeric(18,3)) AS net,
-    count(*) FILTER (WHERE line_class = 'placed') AS placed_orders,
-    count(*) FILTER (WHERE line_class = 'cancelled') AS cancelled_orders,
-    count(DISTINCT customer_id) FILTER (WHERE line_class = 'placed') AS active_customers,
-    count(DISTINCT customer_id) FILTER (WHERE line_class = 'placed' AND first_month = month)
-        AS new_customers,
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'placed' AND customer_id IS NULL), 0)
-        AS numeric(18,3)) AS guest_gross
-FROM period_invoices
-GROUP BY month
-ORDER BY month
+    s.month,
+    cast(coalesce(s.gross, 0) AS numeric(18,3)) AS gross,
+    cast(coalesce(s.cancellations, 0) AS numeric(18,3)) AS cancellations,
+    cast(s.net AS numeric(18,3)) AS net,
+    s.placed_orders,
+    s.cancelled_orders,
+    coalesce(b.active_customers, 0) AS active_customers,
+    coalesce(b.new_customers, 0) AS new_customers,
+    cast(coalesce(s.guest_gross, 0) AS numeric(18,3)) AS guest_gross
+FROM sales AS s
+LEFT JOIN buyers AS b ON b.month = s.month
+ORDER BY s.month

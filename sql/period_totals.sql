@@ -10,33 +10,35 @@
 -- new_customers      int        active customers whose first placed invoice ever is in the span
 -- guest_gross        money      gross sales of placed invoices without a customer id
 -- new_customer_net   money      net sales of customers whose first placed invoice is in the span
-WITH first_purchase AS (
-    SELECT customer_id, min(invoice_date) AS first_at
+WITH per_customer AS (
+    -- one row per customer of the span (guests together as one row with a null id)
+    SELECT
+        customer_id,
+        min(first_purchase) AS first_purchase,
+        sum(amount) FILTER (WHERE line_class = 'placed') AS gross,
+        sum(amount) FILTER (WHERE line_class = 'cancelled') AS cancellations,
+        sum(amount) AS net,
+        count(*) FILTER (WHERE line_class = 'placed') AS placed_orders,
+        count(*) FILTER (WHERE line_class = 'cancelled') AS cancelled_orders
     FROM invoices
-    WHERE line_class = 'placed' AND customer_id IS NOT NULL
+    WHERE invoice_date >= cast(:start AS timestamp)
+      AND invoice_date < cast(:end AS timestamp)
+      AND line_class IN ('placed', 'cancelled')
     GROUP BY customer_id
-),
-span AS (
-    SELECT i.*, f.first_at
-    FROM invoices AS i
-    LEFT JOIN first_purchase AS f ON f.customer_id = i.customer_id
-    WHERE i.invoice_date >= cast(:start AS timestamp)
-      AND i.invoice_date < cast(:end AS timestamp)
-      AND i.line_class IN ('placed', 'cancelled')
 )
 SELECT
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'placed'), 0) AS numeric(18,3)) AS gross,
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'cancelled'), 0) AS numeric(18,3))
-        AS cancellations,
-    cast(coalesce(sum(amount), 0) AS numeric(18,3)) AS net,
-    count(*) FILTER (WHERE line_class = 'placed') AS placed_orders,
-    count(*) FILTER (WHERE line_class = 'cancelled') AS cancelled_orders,
-    count(DISTINCT customer_id) FILTER (WHERE line_class = 'placed') AS active_customers,
-    count(DISTINCT customer_id) FILTER (
-        WHERE line_class = 'placed' AND first_at >= cast(:start AS timestamp)
+    cast(coalesce(sum(gross), 0) AS numeric(18,3)) AS gross,
+    cast(coalesce(sum(cancellations), 0) AS numeric(18,3)) AS cancellations,
+    cast(coalesce(sum(net), 0) AS numeric(18,3)) AS net,
+    cast(coalesce(sum(placed_orders), 0) AS bigint) AS placed_orders,
+    cast(coalesce(sum(cancelled_orders), 0) AS bigint) AS cancelled_orders,
+    count(*) FILTER (WHERE customer_id IS NOT NULL AND placed_orders > 0) AS active_customers,
+    count(*) FILTER (
+        WHERE customer_id IS NOT NULL AND placed_orders > 0
+          AND first_purchase >= cast(:start AS timestamp)
     ) AS new_customers,
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'placed' AND customer_id IS NULL), 0)
-        AS numeric(18,3)) AS guest_gross,
-    cast(coalesce(sum(amount) FILTER (WHERE first_at >= cast(:start AS timestamp)), 0)
+    cast(coalesce(sum(gross) FILTER (WHERE customer_id IS NULL), 0) AS numeric(18,3))
+        AS guest_gross,
+    cast(coalesce(sum(net) FILTER (WHERE first_purchase >= cast(:start AS timestamp)), 0)
         AS numeric(18,3)) AS new_customer_net
-FROM span
+FROM per_customer

@@ -11,29 +11,27 @@
 -- r               int        recency quintile, 5 = most recent
 -- f               int        frequency quintile, 5 = most frequent
 -- m               int        monetary quintile, 5 = highest
-WITH window_invoices AS (
-    SELECT invoice_no, customer_id, country, invoice_date, line_class, amount
+WITH per_customer AS (
+    SELECT
+        customer_id,
+        count(*) FILTER (WHERE line_class = 'placed') AS frequency,
+        cast(sum(amount) AS numeric(18,3)) AS monetary
     FROM invoices
     WHERE customer_id IS NOT NULL
       AND line_class IN ('placed', 'cancelled')
       AND invoice_date >= cast(:window_start AS timestamp)
       AND invoice_date < cast(:snapshot AS timestamp)
+    GROUP BY customer_id
 ),
 latest AS (
-    SELECT customer_id, country, invoice_date,
-           row_number() OVER (
-               PARTITION BY customer_id ORDER BY invoice_date DESC, invoice_no DESC
-           ) AS position
-    FROM window_invoices
-    WHERE line_class = 'placed'
-),
-per_customer AS (
-    SELECT
-        customer_id,
-        count(*) FILTER (WHERE line_class = 'placed') AS frequency,
-        cast(sum(amount) AS numeric(18,3)) AS monetary
-    FROM window_invoices
-    GROUP BY customer_id
+    -- each customer's latest placed invoice; ties on the date go to the higher number
+    SELECT DISTINCT ON (customer_id) customer_id, country, invoice_date
+    FROM invoices
+    WHERE customer_id IS NOT NULL
+      AND line_class = 'placed'
+      AND invoice_date >= cast(:window_start AS timestamp)
+      AND invoice_date < cast(:snapshot AS timestamp)
+    ORDER BY customer_id, invoice_date DESC, invoice_no DESC
 ),
 scored AS (
     SELECT
@@ -44,7 +42,7 @@ scored AS (
         p.frequency,
         p.monetary
     FROM per_customer AS p
-    JOIN latest AS l ON l.customer_id = p.customer_id AND l.position = 1
+    JOIN latest AS l ON l.customer_id = p.customer_id
 )
 SELECT
     customer_id, country, last_purchase, recency, frequency, monetary,

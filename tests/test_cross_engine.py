@@ -40,8 +40,8 @@ def sample_warehouses(tmp_path_factory, pg_url, pg_admin):
 
 
 def figures_of(warehouse: Warehouse, period: str) -> dict:
-    with warehouse.connect() as conn:
-        data = fetch(conn, parse_period(period), rfm_window_days=365)
+    with warehouse.reader() as reader:
+        data = fetch(reader, parse_period(period), rfm_window_days=365)
     analysis = analyse(data, load_settings(env={}))
     figures = build_figures(analysis, recommend(analysis))
     for load in figures["data_quality"]["loads"]:

@@ -127,8 +127,8 @@ def small(warehouse, tmp_path: Path):
 
 def analysis_of(warehouse, period: str):
     settings = load_settings(env={})
-    with warehouse.connect() as conn:
-        data = fetch(conn, parse_period(period), rfm_window_days=365)
+    with warehouse.reader() as reader:
+        data = fetch(reader, parse_period(period), rfm_window_days=365)
     return analyse(data, settings)
 
 
@@ -286,6 +286,49 @@ def test_ntile_group_sizes_differ_by_at_most_one_larger_first(warehouse, tmp_pat
             window_start=dt.datetime(2010, 6, 1),
         )
     assert scores.sort_values("customer_id")["f"].tolist() == [1, 1, 2, 2, 3, 4, 5]
+
+
+def test_boundaries_first_instant_of_a_month_and_invoices_at_the_same_instant(warehouse, tmp_path):
+    path = tmp_path / "edges.csv"
+    rows = [
+        # 40001 cancels in February before ever buying, then first buys at 00:00 on 1 March
+        ("C500002", "85123A", "X", -1, "2011-02-20 09:00:00", "2.00", 40001, "UK"),
+        ("500001", "85123A", "X", 3, "2011-03-01 00:00:00", "2.00", 40001, "UK"),
+        # 40002 places two invoices at the same instant from two countries, cancels later
+        ("500010", "85123A", "X", 1, "2011-03-15 10:00:00", "5.00", 40002, "France"),
+        ("500011", "85123A", "X", 2, "2011-03-15 10:00:00", "5.00", 40002, "Germany"),
+        ("C500012", "85123A", "X", -1, "2011-03-20 10:00:00", "5.00", 40002, "Spain"),
+    ]
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    load_file(warehouse, path)
+    a = analysis_of(warehouse, "2011-03")
+    months = {m.month: m for m in a.trend.months}
+    # a cancellation is not a purchase: 40001 is neither active nor new in February ...
+    feb = months[dt.date(2011, 2, 1)]
+    assert (feb.active_customers, feb.new_customers, feb.cancelled_orders) == (0, 0, 1)
+    # ... but new in March, its first purchase at the month's first instant
+    mar = months[dt.date(2011, 3, 1)]
+    assert (mar.active_customers, mar.new_customers) == (2, 2)
+    t = a.totals["current"]
+    assert (t.active_customers, t.new_customers) == (2, 2)
+    # new-customer net: 6.00 + 5.00 + 10.00 - 5.00 (40002's cancellation; March's only)
+    assert t.new_customer_net == 16.0
+    with warehouse.connect() as conn:
+        scores = run_query(
+            conn,
+            "rfm_scores",
+            snapshot=dt.datetime(2011, 4, 1),
+            window_start=dt.datetime(2010, 4, 1),
+        ).set_index("customer_id")
+    # the latest placed invoice names the country: of two at one instant, the higher number;
+    # the later cancellation from Spain is not a purchase
+    assert scores.loc[40002, ["country", "frequency", "monetary"]].tolist() == ["Germany", 2, 10.0]
+    assert str(scores.loc[40002, "last_purchase"].date()) == "2011-03-15"
+    # 40001's February cancellation is inside the RFM window: 6.00 - 2.00
+    assert scores.loc[40001, ["country", "frequency", "monetary"]].tolist() == ["UK", 1, 4.0]
 
 
 SEGMENT_GRID = {

@@ -46,8 +46,8 @@ def test_facts_checkable_by_hand(real):
 
 
 def test_brief_numbers_of_2011(real):
-    with real.connect() as conn:
-        data = fetch(conn, parse_period("2011"), rfm_window_days=365)
+    with real.reader() as reader:
+        data = fetch(reader, parse_period("2011"), rfm_window_days=365)
     a = analyse(data, load_settings(env={}))
     # the double export of 1-9 Dec 2010 is found as one cluster of 22,844 copies
     cluster = a.quality.clusters[0]

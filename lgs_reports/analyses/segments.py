@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from lgs_reports.config import SEGMENTS, segment_key
@@ -105,12 +106,14 @@ def csv_name(segment: str) -> str:
     return f"segments/{segment_key(segment).replace('_', '-')}.csv"
 
 
+# segment_of for every cell, as a lookup table indexed by [r - 1, f - 1]
+_GRID = np.array([[segment_of(r, f) for f in range(1, 6)] for r in range(1, 6)], dtype=object)
+
+
 def assign_segments(scores: pd.DataFrame) -> pd.Series:
-    return pd.Series(
-        [segment_of(int(r), int(f)) for r, f in zip(scores["r"], scores["f"], strict=True)],
-        index=scores.index,
-        dtype="string",
-    )
+    r = scores["r"].to_numpy(dtype="int64") - 1
+    f = scores["f"].to_numpy(dtype="int64") - 1
+    return pd.Series(_GRID[r, f], index=scores.index, dtype="string")
 
 
 def segments(
@@ -127,9 +130,11 @@ def segments(
     """Segment the scored customers, summarise, list actions, and compare with before."""
     current = scores.assign(segment=assign_segments(scores))
     before = previous_scores.assign(segment=assign_segments(previous_scores))
-    previous_of = dict(zip(before["customer_id"], before["segment"], strict=True))
-    current["previous_segment"] = [previous_of.get(c, NOT_SCORED) for c in current["customer_id"]]
-    current["action"] = current["segment"].map(action_for)
+    previous_of = before.set_index("customer_id")["segment"]
+    current["previous_segment"] = (
+        current["customer_id"].map(previous_of).astype("string").fillna(NOT_SCORED)
+    )
+    current["action"] = current["segment"].map({s: action_for(s) for s in SEGMENTS})
     table = (
         current.sort_values(["monetary", "customer_id"], ascending=[False, True])
         .loc[:, list(CSV_COLUMNS)]
@@ -198,11 +203,17 @@ def migration(before: pd.DataFrame, current: pd.DataFrame) -> Migration:
     """Previous segment x current segment, counting customers."""
     rows = (*SEGMENTS, NOT_SCORED)
     columns = (*SEGMENTS, LAPSED)
-    counts = [[0] * len(columns) for _ in rows]
-    now_of = dict(zip(current["customer_id"], current["segment"], strict=True))
-    for customer, previous in zip(current["customer_id"], current["previous_segment"], strict=True):
-        counts[rows.index(previous)][columns.index(now_of[customer])] += 1
-    for customer, previous in zip(before["customer_id"], before["segment"], strict=True):
-        if customer not in now_of:
-            counts[rows.index(previous)][columns.index(LAPSED)] += 1
-    return Migration(rows, columns, tuple(tuple(r) for r in counts))
+    lapsed = before[~before["customer_id"].isin(current["customer_id"])]
+    moves = pd.concat(
+        [
+            pd.DataFrame({"was": current["previous_segment"], "now": current["segment"]}),
+            pd.DataFrame({"was": lapsed["segment"], "now": LAPSED}),
+        ]
+    )
+    counts = (
+        moves.groupby(["was", "now"], observed=True)
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=rows, columns=columns, fill_value=0)
+    )
+    return Migration(rows, columns, tuple(tuple(int(n) for n in r) for r in counts.to_numpy()))

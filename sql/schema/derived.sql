@@ -38,18 +38,28 @@ FROM (
 
 -- invoices: one row per invoice of the de-duplicated lines; an invoice has one
 -- customer and one country in every extract seen; its date is its first line's.
+-- first_purchase is when the invoice's customer first placed an order (null for guests
+-- and for customers who never did): it makes "new customer" a comparison, not a scan.
 CREATE TABLE invoices AS
 SELECT
-    invoice_no,
-    min(line_class) AS line_class,
-    min(customer_id) AS customer_id,
-    min(country) AS country,
-    min(invoice_date) AS invoice_date,
-    cast(date_trunc('month', min(invoice_date)) AS date) AS month,
-    cast(sum(amount) AS numeric(18,3)) AS amount,
-    count(*) AS line_count
-FROM lines
-GROUP BY invoice_no;
+    invoice_no, line_class, customer_id, country, invoice_date, month, amount, line_count,
+    CASE WHEN customer_id IS NOT NULL THEN
+        min(CASE WHEN line_class = 'placed' THEN invoice_date END)
+            OVER (PARTITION BY customer_id)
+    END AS first_purchase
+FROM (
+    SELECT
+        invoice_no,
+        min(line_class) AS line_class,
+        min(customer_id) AS customer_id,
+        min(country) AS country,
+        min(invoice_date) AS invoice_date,
+        cast(date_trunc('month', min(invoice_date)) AS date) AS month,
+        cast(sum(amount) AS numeric(18,3)) AS amount,
+        count(*) AS line_count
+    FROM lines
+    GROUP BY invoice_no
+) AS per_invoice;
 
 -- daily_quality: per calendar day, the counts the data-quality section reports.
 CREATE TABLE daily_quality AS
@@ -74,5 +84,5 @@ SELECT
 FROM lines LEFT JOIN stock_codes USING (stock_code)
 GROUP BY 1;
 
-CREATE INDEX invoices_month ON invoices (month);
+CREATE INDEX invoices_date ON invoices (invoice_date);
 CREATE INDEX invoices_customer ON invoices (customer_id);
