@@ -157,7 +157,8 @@ def multiply(url: str) -> None:
         for k in range(1, 10):
             conn.execute(text(copy_invoices.format(k=k)))
         conn.execute(text(scale_quality))
-        warehouse.refresh_statistics(conn)
+        conn.execute(text("ANALYZE invoices"))
+        conn.execute(text("ANALYZE daily_quality"))
 
 
 def main() -> None:

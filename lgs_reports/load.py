@@ -20,6 +20,7 @@ import io
 import itertools
 import logging
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -296,43 +297,71 @@ def _overlap(conn: Connection, load_id: int) -> int:
 
 
 DUCKDB_ROW_GROUP = 122_880
-_INSERT_COLUMNS = ", ".join((*COLUMNS, "load_id"))
+_STAGED = (
+    "invoice_no text, stock_code text, description text, quantity integer, "
+    "invoice_date timestamp, unit_price numeric(12,3), customer_id integer, country text"
+)
 
 
 def _duckdb_insert(
     warehouse: Warehouse, conn: Connection, batches: Iterable[Checked], load_id: int
 ) -> int:
-    raw = warehouse.raw_connection(conn)
+    """Stage the batches in a scratch DuckDB file, then move them in with one INSERT.
+
+    DuckDB keeps every row that one transaction appends row by row in memory until the
+    commit (about 80 MB per million lines), so the load's own transaction would grow
+    with the file. The scratch file commits each batch as it goes, in bounded memory;
+    the final INSERT ... SELECT streams from it. The scratch file lives in the system
+    temporary folder and is removed whatever happens; the warehouse sees only the move.
+    """
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="lgs-load-") as folder:
+        staged = Path(folder) / "staged.duckdb"
+        total = _stage(duckdb.connect(str(staged), config=warehouse.duckdb_config), batches)
+        if total == 0:
+            return 0
+        raw = warehouse.raw_connection(conn)
+        raw.execute(f"ATTACH '{staged}' AS staged (READ_ONLY)")
+        try:
+            raw.execute(
+                f"INSERT INTO retail ({', '.join((*COLUMNS, 'load_id'))}) "
+                f"SELECT {', '.join(COLUMNS)}, {int(load_id)} FROM staged.retail"
+            )
+        finally:
+            with contextlib.suppress(Exception):  # the INSERT's error is the one to report
+                raw.execute("DETACH staged")
+    return total
+
+
+def _stage(staging: Any, batches: Iterable[Checked]) -> int:
     total = 0
     pending: list[pd.DataFrame] = []
 
     def flush() -> None:
         frame = pd.concat(pending, ignore_index=True)
         pending.clear()
-        raw.register("incoming_batch", frame)
-        try:
-            raw.execute(
-                f"INSERT INTO retail ({_INSERT_COLUMNS}) SELECT invoice_no, stock_code, "
-                "description, quantity, invoice_date, CAST(unit_price AS DECIMAL(12,3)), "
-                f"customer_id, country, {int(load_id)} FROM incoming_batch"
-            )
-        finally:
-            # after a failed INSERT the transaction is aborted and this fails too:
-            # let the INSERT's error be the one reported
-            with contextlib.suppress(Exception):
-                raw.unregister("incoming_batch")
+        staging.register("incoming_batch", frame)
+        staging.execute(
+            f"INSERT INTO retail SELECT {', '.join(COLUMNS[:5])}, "
+            "CAST(unit_price AS DECIMAL(12,3)), customer_id, country FROM incoming_batch"
+        )
+        staging.unregister("incoming_batch")
 
-    for checked in batches:
-        if checked.rows.empty:
-            continue
-        pending.append(checked.rows)
-        total += len(checked.rows)
-        # DuckDB writes an append of at least one row group (122,880 rows) straight
-        # to the file instead of holding it in memory until the commit.
-        if sum(len(f) for f in pending) >= DUCKDB_ROW_GROUP:
+    try:
+        staging.execute(f"CREATE TABLE retail ({_STAGED})")
+        for checked in batches:
+            if checked.rows.empty:
+                continue
+            pending.append(checked.rows)
+            total += len(checked.rows)
+            # whole row groups: DuckDB compresses and writes each as it commits
+            if sum(len(f) for f in pending) >= DUCKDB_ROW_GROUP:
+                flush()
+        if pending:
             flush()
-    if pending:
-        flush()
+    finally:
+        staging.close()
     return total
 
 

@@ -76,6 +76,13 @@ class Warehouse:
         return cls(settings.database_url, duckdb_memory_limit=settings.database.duckdb_memory_limit)
 
     @property
+    def duckdb_config(self) -> dict[str, Any]:
+        """DuckDB's settings for every database this process opens (warehouse, scratch)."""
+        # Bounded memory: DuckDB spills to disk beyond the limit instead of taking most
+        # of the machine (its default is 80% of RAM).
+        return {"memory_limit": self.duckdb_memory_limit, "preserve_insertion_order": False}
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             try:
@@ -84,16 +91,8 @@ class Warehouse:
                         self.url, pool_pre_ping=True, connect_args={"connect_timeout": 10}
                     )
                 else:
-                    # Bounded memory: DuckDB spills to disk beyond this instead of
-                    # taking most of the machine (its default is 80% of RAM).
                     self._engine = create_engine(
-                        self.url,
-                        connect_args={
-                            "config": {
-                                "memory_limit": self.duckdb_memory_limit,
-                                "preserve_insertion_order": False,
-                            }
-                        },
+                        self.url, connect_args={"config": self.duckdb_config}
                     )
             except (NoSuchModuleError, ImportError) as exc:
                 raise WarehouseError(
@@ -184,18 +183,10 @@ class Warehouse:
             # de-duplicating a million lines is one hash aggregate when it fits in memory;
             # with the default 4MB PostgreSQL sorts on disk and takes twice as long
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
+            # compiling these one-off statements costs more than it saves (60-100 ms each)
+            conn.execute(text("SET LOCAL jit = off"))
         for statement in statements(resource_dir("sql") / "schema" / "derived.sql"):
             conn.execute(text(statement))
-        self.refresh_statistics(conn)
-
-    def refresh_statistics(self, conn: Connection) -> None:
-        """Let PostgreSQL's planner see the tables just built (DuckDB keeps its own as it goes).
-
-        Without it the first reports after a load are planned for empty tables: row
-        estimates of a handful, and sorts and joins chosen for them.
-        """
-        if self.dialect == "postgresql":
-            conn.execute(text("ANALYZE invoices, daily_quality, stock_codes"))
 
     def has_table(self, conn: Connection, name: str) -> bool:
         row = conn.execute(

@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -167,19 +168,27 @@ def test_a_killed_load_leaves_nothing_behind(
 def test_ctrl_c_during_a_load_leaves_nothing_behind(
     big_csv, warehouse_url, cli_env, tmp_path, snapshot, preloaded
 ):
-    code, out, err = interrupt_load(big_csv, warehouse_url, cli_env, tmp_path, signal.SIGINT)
+    scratch = tmp_path / "scratch"  # where DuckDB loads stage their rows
+    scratch.mkdir()
+    env = {**cli_env, "TMPDIR": str(scratch)}
+    code, out, err = interrupt_load(big_csv, warehouse_url, env, tmp_path, signal.SIGINT)
     assert code == 130 and out == ""
     assert err.splitlines()[-1] == "error: interrupted; nothing was left half-written"
     assert "Traceback" not in err
     assert snapshot() == preloaded
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_bad_row_in_the_last_block_loads_nothing(
-    big_csv_bad_at_the_end, warehouse, tmp_path, snapshot, preloaded
+    big_csv_bad_at_the_end, warehouse, tmp_path, snapshot, preloaded, monkeypatch
 ):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with pytest.raises(LoadError) as failure:
         load_file(warehouse, big_csv_bad_at_the_end, rejects_dir=tmp_path)
     assert str(failure.value).startswith(
         f"{big_csv_bad_at_the_end} line {BIG_ROWS + 2}, column 5 (invoice_date): '2O11-"
     )
     assert snapshot() == preloaded
+    assert list(scratch.iterdir()) == []  # two row groups were staged, and are gone
