@@ -1,14 +1,15 @@
 """Benchmark: every query and analysis of one brief, on the real extract and on a 10x copy.
 
-    python benchmarks/bench_analyses.py [--runs 5] [--period 2011] [--engine all]
+    python benchmarks/bench_analyses.py [--runs 5] [--period 2011] [--engine all] [--copies 10]
 
 Loads ../shared/data/retail.sql.gz into a fresh DuckDB file and a fresh
 PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
 LGS_TEST_DATABASE_URL is set), then times, in a fresh process per run, the
 query and analyse steps of the brief (the forecast, timed separately, is
-benchmarks/bench_forecast.py's business). Then it multiplies what the reports
-read by ten (every invoice nine more times, with customer ids and invoice
-numbers shifted per copy), and runs the same.
+benchmarks/bench_forecast.py's business). Then it loads the extract ten times
+over (``--copies``; each copy with its invoice numbers and customer ids shifted,
+see ``real_warehouses.write_scaled_extract``) through the same loader, and runs
+the same.
 As the baseline it times the notebook approach: ``pandas.read_sql`` of the
 whole raw table from PostgreSQL, then the monthly sums in pandas.
 Prints median, min and max seconds and peak RSS of each.
@@ -93,33 +94,6 @@ print(json.dumps({"query": read - start, "analyse": done - read, "total": done -
                   "rss_mb": peak_mb()}))
 """
 
-# The reports read the derived tables only, so the 10x copy is made there: every invoice
-# again nine times with shifted invoice numbers and customer ids, and the per-day
-# quality counts times ten. (Rebuilding `lines` from 10.7 million raw lines is the
-# loader's cost, not the analyses'.)
-MULTIPLY = (
-    """
-INSERT INTO invoices (invoice_no, line_class, customer_id, country, invoice_date, month,
-                      amount, line_count, first_purchase)
-SELECT
-    CASE WHEN invoice_no ~ '^[0-9]' THEN cast(cast(invoice_no AS integer) + {k} * 1000000 AS text)
-         ELSE left(invoice_no, 1)
-              || cast(cast(substr(invoice_no, 2) AS integer) + {k} * 1000000 AS text)
-    END,
-    line_class, customer_id + {k} * 100000, country, invoice_date, month, amount, line_count,
-    first_purchase
-FROM invoices WHERE invoice_no ~ '^[A-Z]?[0-9]{{6}}$'  -- the original invoices only
-""",
-    """
-UPDATE daily_quality SET raw_lines = 10 * raw_lines, distinct_lines = 10 * distinct_lines,
-    duplicate_copies = 10 * duplicate_copies, duplicate_value = 10 * duplicate_value,
-    guest_lines = 10 * guest_lines, placed_lines = 10 * placed_lines,
-    cancelled_lines = 10 * cancelled_lines, adjustment_lines = 10 * adjustment_lines,
-    zero_price_lines = 10 * zero_price_lines, non_product_lines = 10 * non_product_lines,
-    negative_placed_lines = 10 * negative_placed_lines
-""",
-)
-
 
 def run_child(code: str, *args: str) -> dict:
     out = subprocess.run(
@@ -147,25 +121,14 @@ def measure(label: str, code: str, args: list[str], runs: int) -> None:
     )
 
 
-def multiply(url: str) -> None:
-    from sqlalchemy import text
-
-    from lgs_reports.warehouse import Warehouse
-
-    copy_invoices, scale_quality = MULTIPLY
-    with Warehouse(url) as warehouse, warehouse.begin() as conn:
-        for k in range(1, 10):
-            conn.execute(text(copy_invoices.format(k=k)))
-        conn.execute(text(scale_quality))
-        conn.execute(text("ANALYZE invoices"))
-        conn.execute(text("ANALYZE daily_quality"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", default="2011")
     parser.add_argument("--engine", choices=ENGINES, default="all")
+    parser.add_argument(
+        "--copies", type=int, default=10, help="size of the scaled extract (1: skip it)"
+    )
     args = parser.parse_args()
     with real_warehouses(args.engine) as urls:
         for name, url in urls.items():
@@ -177,9 +140,11 @@ def main() -> None:
                 [urls["postgresql"]],
                 max(1, min(args.runs, 3)),
             )
-        for name, url in urls.items():
-            multiply(url)
-            measure(f"{name}, 10x extract, {args.period}", CHILD, [url, args.period], args.runs)
+    if args.copies > 1:
+        with real_warehouses(args.engine, copies=args.copies) as urls:
+            for name, url in urls.items():
+                label = f"{name}, {args.copies}x extract, {args.period}"
+                measure(label, CHILD, [url, args.period], args.runs)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Run by hand from the repository root:
 
     python benchmarks/bench_load.py                       # 5 runs, both engines
     python benchmarks/bench_load.py --runs 3 --engine duckdb
+    python benchmarks/bench_load.py --runs 1 --copies 10  # the extract ten times over
 
 Each run is a fresh process (``python -m lgs_reports load ../shared/data/retail.sql.gz``)
 into a fresh warehouse: a new DuckDB file, or a new PostgreSQL database on the
@@ -14,14 +15,18 @@ reports. Peak RSS is that process's own, read with ``os.wait4``. The baseline is
 ``gunzip -c retail.sql.gz | psql -q`` into a fresh database: the same data in
 the same server, with no validation and no derived tables.
 
-Targets: PostgreSQL within 2x psql, DuckDB within 5 s, peak RSS under 300 MB.
-The exit status is 1 when a target is missed.
+Targets (for the real extract): PostgreSQL within 2x psql (the issue measured
+psql at about 3 s, so 6 s; the throwaway cluster here runs without fsync, which
+makes psql faster, so both are shown), DuckDB within 5 s, peak RSS under 300 MB.
+With ``--copies N`` the file is a generated CSV of N shifted copies (see
+``real_warehouses.write_scaled_extract``) and only the memory target applies: it
+shows that memory stays bounded as the file grows. The exit status is 1 when a
+target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import statistics
@@ -29,17 +34,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DUMP = ROOT.parent / "shared" / "data" / "retail.sql.gz"
 PG_RATIO_TARGET = 2.0
+PG_SECONDS_TARGET = 6.0  # 2x the 3.0 s psql restore that the issue quotes
 DUCKDB_SECONDS_TARGET = 5.0
 RSS_TARGET_MB = 300.0
 
 sys.path.insert(0, str(ROOT))
+from benchmarks.real_warehouses import DUMP, fresh_database, postgres, scaled_extract  # noqa: E402
 
 
 @dataclass
@@ -73,37 +78,6 @@ def timed(command: list[str], env: dict[str, str] | None = None, shell: bool = F
     return Run(seconds, usage.ru_maxrss / 1024, float(match.group(1)) if match else None)
 
 
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    given = os.environ.get("LGS_TEST_DATABASE_URL")
-    if given:
-        yield given
-        return
-    from tests.pgserver import postgres_server
-
-    with postgres_server() as url:
-        yield url
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str, number: int) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(
-        make_url(server_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
-    )
-    name = f"lgs_bench_{os.getpid()}_{number}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def load_env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LGS_")}
     env["LGS_DATABASE_URL"] = url
@@ -111,27 +85,33 @@ def load_env(url: str) -> dict[str, str]:
     return env
 
 
-LOAD = [sys.executable, "-m", "lgs_reports", "load", "-q", str(DUMP)]
+def load(path: Path) -> list[str]:
+    return [sys.executable, "-m", "lgs_reports", "load", "-q", str(path)]
 
 
-def bench_duckdb(runs: int) -> list[Run]:
+def bench_duckdb(path: Path, runs: int) -> list[Run]:
     results = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="lgs-bench-") as folder:
             url = f"duckdb:///{Path(folder) / 'warehouse.duckdb'}"
-            results.append(timed(LOAD, load_env(url)))
+            results.append(timed(load(path), load_env(url)))
     return results
 
 
-def bench_postgres(server: str, runs: int) -> tuple[list[Run], list[Run]]:
-    """(lgs-reports load, psql restore), alternated so that both see the same machine."""
+def bench_postgres(server: str, path: Path, runs: int) -> tuple[list[Run], list[Run]]:
+    """(lgs-reports load, psql restore of the dump), alternated: both see the same machine.
+
+    The baseline is timed only for the real dump itself (``path`` is DUMP).
+    """
     from sqlalchemy.engine import make_url
 
     ours, baseline = [], []
-    for number in range(runs):
-        with fresh_database(server, 2 * number) as url:
-            ours.append(timed(LOAD, load_env(url)))
-        with fresh_database(server, 2 * number + 1) as url:
+    for _ in range(runs):
+        with fresh_database(server) as url:
+            ours.append(timed(load(path), load_env(url)))
+        if path != DUMP:
+            continue
+        with fresh_database(server) as url:
             libpq = make_url(url).render_as_string(hide_password=False)
             restore = f"gunzip -c {DUMP} | psql -q -v ON_ERROR_STOP=1 -o /dev/null '{libpq}'"
             baseline.append(timed([restore], shell=True))
@@ -154,11 +134,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engine", choices=["duckdb", "postgresql", "all"], default="all")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="load the extract this many times over (a generated CSV); targets apply to 1",
+    )
     args = parser.parse_args()
-    if not DUMP.is_file():
-        raise SystemExit(f"{DUMP} not found: the benchmark needs the real extract")
+    with scaled_extract(args.copies) as path:
+        return run(path, args)
 
-    print(f"{args.runs} runs each of loading {DUMP.name} ({DUMP.stat().st_size / 1e6:.1f} MB)")
+
+def run(path: Path, args: argparse.Namespace) -> int:
+    print(f"{args.runs} runs each of loading {path.name} ({path.stat().st_size / 1e6:.1f} MB)")
     print(
         f"{'engine':<22}{'median':>8}{'min':>8}{'max':>8}{'in-tool':>8}{'peak MB':>10}"
         f"{'vs psql':>9}"
@@ -166,18 +154,22 @@ def main() -> int:
     missed = []
     if args.engine in ("postgresql", "all"):
         with postgres() as server:
-            ours, baseline = bench_postgres(server, args.runs)
-        psql = statistics.median(r.seconds for r in baseline)
-        print(row("psql restore (base)", baseline, psql))
+            ours, baseline = bench_postgres(server, path, args.runs)
+        psql = statistics.median(r.seconds for r in baseline) if baseline else None
+        if baseline:
+            print(row("psql restore (base)", baseline, psql))
         print(row("lgs-reports postgresql", ours, psql))
-        if statistics.median(r.seconds for r in ours) > PG_RATIO_TARGET * psql:
-            missed.append(f"PostgreSQL slower than {PG_RATIO_TARGET}x psql")
+        median = statistics.median(r.seconds for r in ours)
+        if psql and median > PG_RATIO_TARGET * psql:
+            missed.append(f"PostgreSQL slower than {PG_RATIO_TARGET}x psql measured here")
+        if args.copies == 1 and median > PG_SECONDS_TARGET:
+            missed.append(f"PostgreSQL load over {PG_SECONDS_TARGET} s (2x the issue's psql)")
         if max(r.rss_mb for r in ours) > RSS_TARGET_MB:
             missed.append(f"PostgreSQL load peak RSS over {RSS_TARGET_MB:.0f} MB")
     if args.engine in ("duckdb", "all"):
-        ours = bench_duckdb(args.runs)
+        ours = bench_duckdb(path, args.runs)
         print(row("lgs-reports duckdb", ours, None))
-        if statistics.median(r.seconds for r in ours) > DUCKDB_SECONDS_TARGET:
+        if args.copies == 1 and statistics.median(r.seconds for r in ours) > DUCKDB_SECONDS_TARGET:
             missed.append(f"DuckDB load over {DUCKDB_SECONDS_TARGET} s")
         if max(r.rss_mb for r in ours) > RSS_TARGET_MB:
             missed.append(f"DuckDB load peak RSS over {RSS_TARGET_MB:.0f} MB")

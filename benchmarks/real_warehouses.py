@@ -3,41 +3,123 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 DUMP = REPO.parent / "shared" / "data" / "retail.sql.gz"
+CSV = REPO.parent / "shared" / "data" / "online_retail_II.csv.gz"
 ENGINES = ("duckdb", "postgresql", "all")
 
 
-@contextlib.contextmanager
-def real_warehouses(engine: str) -> Iterator[dict[str, str]]:
-    """URLs of a fresh DuckDB file and/or PostgreSQL database holding the real dump.
+def write_scaled_extract(target: Path, copies: int) -> Path:
+    """The real extract ``copies`` times over, as one CSV with the public header.
 
-    PostgreSQL is ``LGS_TEST_DATABASE_URL`` if set (its database is loaded into),
-    else a throwaway cluster from tests/pgserver.py, stopped afterwards.
+    Copy k (from 0) shifts every invoice number by k million (a C or A prefix kept)
+    and every customer id by k * 100,000: new invoices and new customers with the
+    real extract's shape, dates and products. Written in chunks (bounded memory).
     """
-    if not DUMP.exists():
-        sys.exit(f"the real extract is not at {DUMP}")
-    sys.path.insert(0, str(REPO))
-    from lgs_reports.load import load_file
-    from lgs_reports.warehouse import Warehouse
+    import pandas as pd
+
+    with target.open("w", encoding="utf-8", newline="") as out:
+        for k in range(copies):
+            for chunk in pd.read_csv(CSV, dtype=str, keep_default_na=False, chunksize=500_000):
+                if k:
+                    invoice = chunk["Invoice"]
+                    number = pd.to_numeric(invoice.str.replace(r"^[A-Za-z]", "", regex=True))
+                    chunk["Invoice"] = invoice.str.extract(r"^([A-Za-z]?)")[0] + (
+                        number + k * 1_000_000
+                    ).astype(str)
+                    customer = chunk["Customer ID"]
+                    known = customer != ""
+                    chunk.loc[known, "Customer ID"] = (
+                        pd.to_numeric(customer[known]).astype("int64") + k * 100_000
+                    ).astype(str)
+                chunk.to_csv(out, header=out.tell() == 0, index=False)
+    return target
+
+
+@contextlib.contextmanager
+def scaled_extract(copies: int) -> Iterator[Path]:
+    """The file to load: the real dump itself, or a generated CSV of ``copies`` copies."""
+    if not DUMP.exists() or not CSV.exists():
+        sys.exit(f"the real extract is not in {DUMP.parent}")
+    if copies == 1:
+        yield DUMP
+        return
+    with tempfile.TemporaryDirectory(prefix="lgs-bench-") as tmp:
+        print(f"writing the real extract {copies} times over ...", flush=True)
+        yield write_scaled_extract(Path(tmp) / f"retail_{copies}x.csv", copies)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server: ``LGS_TEST_DATABASE_URL``, else a throwaway cluster."""
+    given = os.environ.get("LGS_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
     from tests.pgserver import postgres_server
 
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+    with postgres_server() as url:
+        yield url
+
+
+_databases = itertools.count()
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on that server (its user needs CREATEDB), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(
+        make_url(server_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
+    )
+    name = f"lgs_bench_{os.getpid()}_{next(_databases)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def real_warehouses(engine: str, copies: int = 1) -> Iterator[dict[str, str]]:
+    """URLs of a fresh DuckDB file and/or PostgreSQL database holding the real extract.
+
+    ``copies`` > 1 loads the extract that many times over (``write_scaled_extract``)
+    through the same loader. The PostgreSQL database is a new one on the server of
+    ``postgres()``.
+    """
+    from lgs_reports.load import load_file
+    from lgs_reports.warehouse import Warehouse
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.ExitStack() as stack,
+        scaled_extract(copies) as extract,
+    ):
         urls = {}
         if engine in ("duckdb", "all"):
             urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
         if engine in ("postgresql", "all"):
-            urls["postgresql"] = os.environ.get("LGS_TEST_DATABASE_URL") or stack.enter_context(
-                postgres_server()
-            )
-        for url in urls.values():
+            server = stack.enter_context(postgres())
+            urls["postgresql"] = stack.enter_context(fresh_database(server))
+        for name, url in urls.items():
+            started = time.perf_counter()
             warehouse = Warehouse(url)
-            load_file(warehouse, DUMP)
+            load_file(warehouse, extract)
             warehouse.dispose()
+            print(f"loaded {extract.name} into {name} in {time.perf_counter() - started:.1f} s")
         yield urls
