@@ -50,8 +50,8 @@ class Dataset:
     amount_stats: pd.DataFrame
     amount_histogram: pd.DataFrame
     histogram_width: float
-    rfm: pd.DataFrame  # rfm_scores at the period's snapshot
-    rfm_previous: pd.DataFrame  # rfm_scores at the previous period's snapshot
+    rfm: pd.DataFrame  # rfm_values at the period's snapshot
+    rfm_previous: pd.DataFrame  # rfm_values at the previous period's snapshot
     previous_snapshot: dt.date
     rfm_window_days: int
     quality: pd.DataFrame  # data_quality for the period
@@ -165,7 +165,7 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
 def _rfm(reader: Reader, snapshot: dt.date, window_days: int) -> Future[pd.DataFrame]:
     at = dt.datetime.combine(snapshot, dt.time())
     return reader.submit(
-        "rfm_scores", snapshot=at, window_start=at - dt.timedelta(days=window_days)
+        "rfm_values", snapshot=at, window_start=at - dt.timedelta(days=window_days)
     )
 
 

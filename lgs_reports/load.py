@@ -318,7 +318,10 @@ def _duckdb_insert(
 
     with tempfile.TemporaryDirectory(prefix="lgs-load-") as folder:
         staged = Path(folder) / "staged.duckdb"
-        total = _stage(duckdb.connect(str(staged), config={**warehouse.duckdb_config, 'memory_limit': '64MB'}), batches)
+        total = _stage(
+            duckdb.connect(str(staged), config={**warehouse.duckdb_config, "memory_limit": "64MB"}),
+            batches,
+        )
         if total == 0:
             return 0
         raw = warehouse.raw_connection(conn)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lgs_reports.analyses.segments import segment_of
+from lgs_reports.analyses.segments import score, segment_of
 from lgs_reports.analysis import analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
@@ -242,11 +242,13 @@ def test_ntile_ties_are_broken_by_customer_id(warehouse, tmp_path):
             )
     load_file(warehouse, path)
     with warehouse.connect() as conn:
-        scores = run_query(
-            conn,
-            "rfm_scores",
-            snapshot=dt.datetime(2011, 6, 2),
-            window_start=dt.datetime(2010, 6, 2),
+        scores = score(
+            run_query(
+                conn,
+                "rfm_values",
+                snapshot=dt.datetime(2011, 6, 2),
+                window_start=dt.datetime(2010, 6, 2),
+            )
         )
     ordered = scores.sort_values("customer_id")
     expected = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
@@ -279,11 +281,13 @@ def test_ntile_group_sizes_differ_by_at_most_one_larger_first(warehouse, tmp_pat
                 )
     load_file(warehouse, path)
     with warehouse.connect() as conn:
-        scores = run_query(
-            conn,
-            "rfm_scores",
-            snapshot=dt.datetime(2011, 6, 1),
-            window_start=dt.datetime(2010, 6, 1),
+        scores = score(
+            run_query(
+                conn,
+                "rfm_values",
+                snapshot=dt.datetime(2011, 6, 1),
+                window_start=dt.datetime(2010, 6, 1),
+            )
         )
     assert scores.sort_values("customer_id")["f"].tolist() == [1, 1, 2, 2, 3, 4, 5]
 
@@ -317,11 +321,13 @@ def test_boundaries_first_instant_of_a_month_and_invoices_at_the_same_instant(wa
     # new-customer net: 6.00 + 5.00 + 10.00 - 5.00 (40002's cancellation; March's only)
     assert t.new_customer_net == 16.0
     with warehouse.connect() as conn:
-        scores = run_query(
-            conn,
-            "rfm_scores",
-            snapshot=dt.datetime(2011, 4, 1),
-            window_start=dt.datetime(2010, 4, 1),
+        scores = score(
+            run_query(
+                conn,
+                "rfm_values",
+                snapshot=dt.datetime(2011, 4, 1),
+                window_start=dt.datetime(2010, 4, 1),
+            )
         ).set_index("customer_id")
     # the latest placed invoice names the country: of two at one instant, the higher number;
     # the later cancellation from Spain is not a purchase

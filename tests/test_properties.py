@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lgs_reports.analyses.kpis import headline_kpis, totals_from
-from lgs_reports.analyses.segments import segments
+from lgs_reports.analyses.segments import score, segments
 from lgs_reports.analyses.trend import monthly_trend
 from lgs_reports.config import SEGMENTS
 from lgs_reports.dataset import Span
@@ -19,7 +20,7 @@ FAST = settings(max_examples=60, deadline=None)
 
 
 def ntile(values: list[float], ids: list[int], descending: bool = False) -> list[int]:
-    """NTILE(5) as SQL defines it, for building consistent score tables."""
+    """NTILE(5) as SQL defines it, written out plainly: the reference for ``score``."""
     order = sorted(
         range(len(values)), key=lambda i: ((-values[i] if descending else values[i]), ids[i])
     )
@@ -47,7 +48,7 @@ customers = st.lists(
 )
 
 
-def score_table(rows, first_id: int = 10_000) -> pd.DataFrame:
+def value_table(rows, first_id: int = 10_000) -> pd.DataFrame:
     ids = [first_id + i for i in range(len(rows))]
     recency = [r[0] for r in rows]
     return pd.DataFrame(
@@ -58,10 +59,30 @@ def score_table(rows, first_id: int = 10_000) -> pd.DataFrame:
             "recency": recency,
             "frequency": [r[1] for r in rows],
             "monetary": [r[2] for r in rows],
-            "r": ntile(recency, ids, descending=True) if rows else [],
-            "f": ntile([r[1] for r in rows], ids) if rows else [],
-            "m": ntile([r[2] for r in rows], ids) if rows else [],
         }
+    )
+
+
+@FAST
+@given(rows=customers, shuffle=st.randoms(use_true_random=False))
+def test_scores_are_sql_ntile_with_ties_broken_by_customer_id(rows, shuffle):
+    table = value_table(rows).sample(frac=1, random_state=shuffle.randint(0, 2**31))
+    scored = score(table)
+    ids = table["customer_id"].tolist()
+    assert scored["r"].tolist() == ntile(table["recency"].tolist(), ids, descending=True)
+    assert scored["f"].tolist() == ntile(table["frequency"].tolist(), ids)
+    assert scored["m"].tolist() == ntile(table["monetary"].tolist(), ids)
+    # and what a real engine's NTILE(5) gives
+    with duckdb.connect() as con:
+        con.register("v", table)
+        sql = con.execute(
+            "SELECT customer_id, ntile(5) OVER (ORDER BY recency DESC, customer_id), "
+            "ntile(5) OVER (ORDER BY frequency, customer_id), "
+            "ntile(5) OVER (ORDER BY monetary, customer_id) FROM v"
+        ).fetchall()
+    by_id = scored.set_index("customer_id")
+    assert all(
+        (by_id.at[c, "r"], by_id.at[c, "f"], by_id.at[c, "m"]) == (r, f, m) for c, r, f, m in sql
     )
 
 
@@ -69,8 +90,8 @@ def score_table(rows, first_id: int = 10_000) -> pd.DataFrame:
 @given(now=customers, before=customers)
 def test_segment_counts_add_up_to_the_customers_scored(now, before):
     result = segments(
-        score_table(now),
-        score_table(before, first_id=10_020),
+        value_table(now),
+        value_table(before, first_id=10_020),
         snapshot=dt.date(2011, 12, 1),
         previous_snapshot=dt.date(2011, 11, 1),
         window_days=365,

@@ -106,6 +106,41 @@ def csv_name(segment: str) -> str:
     return f"segments/{segment_key(segment).replace('_', '-')}.csv"
 
 
+def ntile(values: Sequence[pd.Series], ascending: Sequence[bool], buckets: int = 5) -> np.ndarray:
+    """SQL's ``NTILE(buckets) OVER (ORDER BY values...)`` for every row, in row order.
+
+    Rows are ranked by the keys in turn (the last one must be unique, so the order is
+    total); the first ``n % buckets`` groups get one row more, as NTILE does.
+    """
+    keys = [v.to_numpy() if up else -v.to_numpy() for v, up in zip(values, ascending, strict=True)]
+    order = np.lexsort(keys[::-1])  # lexsort's primary key is the last one
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    size, larger = divmod(len(order), buckets)
+    boundary = larger * (size + 1)  # rows in the groups of size + 1
+    return (
+        np.where(
+            position < boundary,
+            position // (size + 1),
+            larger + (position - boundary) // max(size, 1),
+        )
+        + 1
+    )
+
+
+def score(values: pd.DataFrame) -> pd.DataFrame:
+    """The rfm_values rows with their quintile scores r, f and m (5 = best, ties by id).
+
+    R ranks recency from the longest ago, F frequency and M monetary from the lowest.
+    """
+    customer = values["customer_id"].astype("int64")
+    return values.assign(
+        r=ntile([values["recency"].astype("int64"), customer], [False, True]),
+        f=ntile([values["frequency"].astype("int64"), customer], [True, True]),
+        m=ntile([values["monetary"].astype("float64"), customer], [True, True]),
+    )
+
+
 # segment_of for every cell, as a lookup table indexed by [r - 1, f - 1]
 _GRID = np.array([[segment_of(r, f) for f in range(1, 6)] for r in range(1, 6)], dtype=object)
 
@@ -117,8 +152,8 @@ def assign_segments(scores: pd.DataFrame) -> pd.Series:
 
 
 def segments(
-    scores: pd.DataFrame,
-    previous_scores: pd.DataFrame,
+    values: pd.DataFrame,
+    previous_values: pd.DataFrame,
     *,
     snapshot: dt.date,
     previous_snapshot: dt.date,
@@ -127,9 +162,11 @@ def segments(
     priority: Sequence[str],
     top_rows: int,
 ) -> Segments:
-    """Segment the scored customers, summarise, list actions, and compare with before."""
-    current = scores.assign(segment=assign_segments(scores))
-    before = previous_scores.assign(segment=assign_segments(previous_scores))
+    """Score and segment the customers, summarise, list actions, and compare with before."""
+    current = score(values)
+    current["segment"] = assign_segments(current)
+    before = score(previous_values)
+    before["segment"] = assign_segments(before)
     previous_of = before.set_index("customer_id")["segment"]
     current["previous_segment"] = (
         current["customer_id"].map(previous_of).astype("string").fillna(NOT_SCORED)

@@ -1,5 +1,6 @@
--- RFM scores of every customer with a placed invoice in the window before a snapshot.
--- Quintiles follow NTILE(5): ties are broken by customer_id, so row order never matters.
+-- Recency, frequency and monetary value of each customer with a placed invoice in the
+-- RFM window before a snapshot. The quintile scores (NTILE(5), ties broken by
+-- customer_id) come from these rows in lgs_reports.analyses.segments.score.
 -- :snapshot       timestamp  the snapshot date (first instant after the data considered)
 -- :window_start   timestamp  the snapshot minus the RFM window (365 days by default)
 -- customer_id     int        the customer
@@ -8,9 +9,6 @@
 -- recency         int        days from last_purchase to the snapshot date
 -- frequency       int        distinct placed invoices in the window
 -- monetary        money      net sales in the window (placed + cancelled)
--- r               int        recency quintile, 5 = most recent
--- f               int        frequency quintile, 5 = most frequent
--- m               int        monetary quintile, 5 = highest
 WITH per_customer AS (
     SELECT
         customer_id,
@@ -33,7 +31,7 @@ latest AS (
       AND invoice_date < cast(:snapshot AS timestamp)
     ORDER BY customer_id, invoice_date DESC, invoice_no DESC
 ),
-scored AS (
+customers AS (
     SELECT
         p.customer_id,
         l.country,
@@ -44,10 +42,6 @@ scored AS (
     FROM per_customer AS p
     JOIN latest AS l ON l.customer_id = p.customer_id
 )
-SELECT
-    customer_id, country, last_purchase, recency, frequency, monetary,
-    ntile(5) OVER (ORDER BY recency DESC, customer_id) AS r,
-    ntile(5) OVER (ORDER BY frequency ASC, customer_id) AS f,
-    ntile(5) OVER (ORDER BY monetary ASC, customer_id) AS m
-FROM scored
+SELECT customer_id, country, last_purchase, recency, frequency, monetary
+FROM customers
 ORDER BY customer_id
