@@ -25,15 +25,20 @@ LATER_LINE = (
 )
 
 
+def postgres_only(test):
+    """DuckDB reads on one connection, in the one process that holds the file."""
+    only = pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
+    return pytest.mark.postgres(only(test))
+
+
 @pytest.fixture
 def loaded(warehouse, inputs):
     load_file(warehouse, inputs.csv("first.csv", [GOOD_LINE]))
     return warehouse
 
 
+@postgres_only
 def test_postgresql_reads_on_two_connections_sharing_one_snapshot(loaded, inputs, pg_admin):
-    if loaded.dialect != "postgresql":
-        pytest.skip("DuckDB reads on one connection, in the one process that holds the file")
     second = inputs.csv("second.csv", [LATER_LINE])
     with loaded.reader() as reader:
         assert len(reader.connections) == 2
@@ -63,9 +68,8 @@ def wait_for_a_blocked_lock(admin, timeout: float = 60) -> None:
     raise AssertionError("the load never waited for the reader's lock")
 
 
+@postgres_only
 def test_a_reader_is_read_only(loaded):
-    if loaded.dialect != "postgresql":
-        pytest.skip("DuckDB's reader is an ordinary connection")
     with loaded.reader() as reader:
         for conn in reader.connections:
             with pytest.raises(Exception, match="read-only transaction"):
