@@ -44,7 +44,8 @@ DUCKDB_SECONDS_TARGET = 5.0
 RSS_TARGET_MB = 300.0
 
 sys.path.insert(0, str(ROOT))
-from benchmarks.real_warehouses import DUMP, fresh_database, postgres, scaled_extract  # noqa: E402
+from benchmarks.real_warehouses import DUMP, fresh_database, scaled_extract  # noqa: E402
+from tests.pgserver import server_url  # noqa: E402
 
 
 @dataclass
@@ -153,7 +154,7 @@ def run(path: Path, args: argparse.Namespace) -> int:
     )
     missed = []
     if args.engine in ("postgresql", "all"):
-        with postgres() as server:
+        with server_url() as server:
             ours, baseline = bench_postgres(server, path, args.runs)
         psql = statistics.median(r.seconds for r in baseline) if baseline else None
         if baseline:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from tests.pgserver import server_url  # noqa: E402
+
 DUMP = REPO.parent / "shared" / "data" / "retail.sql.gz"
 CSV = REPO.parent / "shared" / "data" / "online_retail_II.csv.gz"
 ENGINES = ("duckdb", "postgresql", "all")
@@ -58,19 +60,6 @@ def scaled_extract(copies: int) -> Iterator[Path]:
         yield write_scaled_extract(Path(tmp) / f"retail_{copies}x.csv", copies)
 
 
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL server: ``LGS_TEST_DATABASE_URL``, else a throwaway cluster."""
-    given = os.environ.get("LGS_TEST_DATABASE_URL")
-    if given:
-        yield given
-        return
-    from tests.pgserver import postgres_server
-
-    with postgres_server() as url:
-        yield url
-
-
 _databases = itertools.count()
 
 
@@ -100,7 +89,7 @@ def real_warehouses(engine: str, copies: int = 1) -> Iterator[dict[str, str]]:
 
     ``copies`` > 1 loads the extract that many times over (``write_scaled_extract``)
     through the same loader. The PostgreSQL database is a new one on the server of
-    ``postgres()``.
+    ``tests.pgserver.server_url()``.
     """
     from lgs_reports.load import load_file
     from lgs_reports.warehouse import Warehouse
@@ -114,7 +103,7 @@ def real_warehouses(engine: str, copies: int = 1) -> Iterator[dict[str, str]]:
         if engine in ("duckdb", "all"):
             urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
         if engine in ("postgresql", "all"):
-            server = stack.enter_context(postgres())
+            server = stack.enter_context(server_url())
             urls["postgresql"] = stack.enter_context(fresh_database(server))
         for name, url in urls.items():
             started = time.perf_counter()

@@ -45,7 +45,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from lgs_reports.formats import COLUMNS, PUBLIC_COLUMNS
 from lgs_reports.warehouse import Warehouse
-from tests.pgserver import find_bin_dir, postgres_server
+from tests.pgserver import find_bin_dir, server_url
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -79,16 +79,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """The URL of a PostgreSQL server's ``lgs`` database for the whole session."""
-    given = os.environ.get("LGS_TEST_DATABASE_URL")
-    if given:
-        yield given
-        return
-    if find_bin_dir() is None:
+    if not os.environ.get("LGS_TEST_DATABASE_URL") and find_bin_dir() is None:
         reason = "no PostgreSQL server binaries and LGS_TEST_DATABASE_URL is not set"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
         pytest.skip(reason)
-    with postgres_server() as url:
+    with server_url() as url:
         yield url
 
 

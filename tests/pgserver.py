@@ -129,6 +129,17 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def server_url() -> Iterator[str]:
+    """``LGS_TEST_DATABASE_URL`` if set (its user needs CREATEDB), else a throwaway cluster."""
+    given = os.environ.get("LGS_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    with postgres_server() as url:
+        yield url
+
+
 if __name__ == "__main__":  # a server for manual use: python tests/pgserver.py
     with postgres_server() as url:
         print(url, flush=True)

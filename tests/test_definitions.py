@@ -132,6 +132,16 @@ def analysis_of(warehouse, period: str):
     return analyse(data, settings)
 
 
+def rfm_at(warehouse, snapshot: dt.date):
+    """The scored RFM table at a snapshot, with the default 365-day window."""
+    at = dt.datetime.combine(snapshot, dt.time())
+    with warehouse.connect() as conn:
+        values = run_query(
+            conn, "rfm_values", snapshot=at, window_start=at - dt.timedelta(days=365)
+        )
+    return score(values)
+
+
 def test_monthly_sales_net_cancellations_and_exclude_adjustments(small):
     a = analysis_of(small, "2011-02")
     months = {m.month: m for m in a.trend.months}
@@ -241,15 +251,7 @@ def test_ntile_ties_are_broken_by_customer_id(warehouse, tmp_path):
                 [str(300000 + i), "85123A", "X", 1, "2011-06-01 10:00:00", "1.00", customer, "UK"]
             )
     load_file(warehouse, path)
-    with warehouse.connect() as conn:
-        scores = score(
-            run_query(
-                conn,
-                "rfm_values",
-                snapshot=dt.datetime(2011, 6, 2),
-                window_start=dt.datetime(2010, 6, 2),
-            )
-        )
+    scores = rfm_at(warehouse, dt.date(2011, 6, 2))
     ordered = scores.sort_values("customer_id")
     expected = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert ordered["r"].tolist() == expected
@@ -280,15 +282,7 @@ def test_ntile_group_sizes_differ_by_at_most_one_larger_first(warehouse, tmp_pat
                     ]
                 )
     load_file(warehouse, path)
-    with warehouse.connect() as conn:
-        scores = score(
-            run_query(
-                conn,
-                "rfm_values",
-                snapshot=dt.datetime(2011, 6, 1),
-                window_start=dt.datetime(2010, 6, 1),
-            )
-        )
+    scores = rfm_at(warehouse, dt.date(2011, 6, 1))
     assert scores.sort_values("customer_id")["f"].tolist() == [1, 1, 2, 2, 3, 4, 5]
 
 
@@ -320,15 +314,7 @@ def test_boundaries_first_instant_of_a_month_and_invoices_at_the_same_instant(wa
     assert (t.active_customers, t.new_customers) == (2, 2)
     # new-customer net: 6.00 + 5.00 + 10.00 - 5.00 (40002's cancellation; March's only)
     assert t.new_customer_net == 16.0
-    with warehouse.connect() as conn:
-        scores = score(
-            run_query(
-                conn,
-                "rfm_values",
-                snapshot=dt.datetime(2011, 4, 1),
-                window_start=dt.datetime(2010, 4, 1),
-            )
-        ).set_index("customer_id")
+    scores = rfm_at(warehouse, dt.date(2011, 4, 1)).set_index("customer_id")
     # the latest placed invoice names the country: of two at one instant, the higher number;
     # the later cancellation from Spain is not a purchase
     assert scores.loc[40002, ["country", "frequency", "monetary"]].tolist() == ["Germany", 2, 10.0]
