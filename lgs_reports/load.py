@@ -297,10 +297,8 @@ def _overlap(conn: Connection, load_id: int) -> int:
 
 
 DUCKDB_ROW_GROUP = 122_880
-_STAGED = (
-    "invoice_no text, stock_code text, description text, quantity integer, "
-    "invoice_date timestamp, unit_price numeric(12,3), customer_id integer, country text"
-)
+# Appending to the scratch file needs little memory; this keeps the load's peak low.
+STAGING_MEMORY_LIMIT = "64MB"
 
 
 def _duckdb_insert(
@@ -318,14 +316,13 @@ def _duckdb_insert(
 
     with tempfile.TemporaryDirectory(prefix="lgs-load-") as folder:
         staged = Path(folder) / "staged.duckdb"
-        total = _stage(
-            duckdb.connect(str(staged), config={**warehouse.duckdb_config, "memory_limit": "64MB"}),
-            batches,
-        )
+        config = {**warehouse.duckdb_config, "memory_limit": STAGING_MEMORY_LIMIT}
+        total = _stage(duckdb.connect(str(staged), config=config), batches)
         if total == 0:
             return 0
         raw = warehouse.raw_connection(conn)
-        raw.execute(f"ATTACH '{staged}' AS staged (READ_ONLY)")
+        quoted = str(staged).replace("'", "''")
+        raw.execute(f"ATTACH '{quoted}' AS staged (READ_ONLY)")
         try:
             raw.execute(
                 f"INSERT INTO retail ({', '.join((*COLUMNS, 'load_id'))}) "
@@ -338,21 +335,26 @@ def _duckdb_insert(
 
 
 def _stage(staging: Any, batches: Iterable[Checked]) -> int:
+    """Append the batches to a table ``retail`` of the scratch database; rows appended."""
     total = 0
     pending: list[pd.DataFrame] = []
+    rows = (
+        f"SELECT {', '.join(COLUMNS[:5])}, CAST(unit_price AS DECIMAL(12,3)) AS unit_price, "
+        "customer_id, country FROM incoming_batch"
+    )
+    created = False
 
     def flush() -> None:
-        frame = pd.concat(pending, ignore_index=True)
+        nonlocal created
+        staging.register("incoming_batch", pd.concat(pending, ignore_index=True))
         pending.clear()
-        staging.register("incoming_batch", frame)
-        staging.execute(
-            f"INSERT INTO retail SELECT {', '.join(COLUMNS[:5])}, "
-            "CAST(unit_price AS DECIMAL(12,3)), customer_id, country FROM incoming_batch"
-        )
+        if not created:  # the table takes the checked rows' column types
+            staging.execute(f"CREATE TABLE retail AS {rows} LIMIT 0")
+            created = True
+        staging.execute(f"INSERT INTO retail {rows}")
         staging.unregister("incoming_batch")
 
     try:
-        staging.execute(f"CREATE TABLE retail ({_STAGED})")
         for checked in batches:
             if checked.rows.empty:
                 continue

@@ -192,3 +192,13 @@ def test_a_bad_row_in_the_last_block_loads_nothing(
     )
     assert snapshot() == preloaded
     assert list(scratch.iterdir()) == []  # two row groups were staged, and are gone
+
+
+def test_a_scratch_folder_with_a_quote_in_its_name_works(warehouse, inputs, tmp_path, monkeypatch):
+    scratch = tmp_path / "it's scratch"  # TMPDIR is the user's; DuckDB stages there
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    result = load_file(warehouse, inputs.csv("one.csv", [GOOD_LINE]))
+    assert result.rows_loaded == 1
+    assert table_rows(warehouse, "SELECT invoice_no FROM retail") == [(GOOD_LINE[0],)]
+    assert list(scratch.iterdir()) == []
