@@ -106,6 +106,7 @@ def build_brief(
     with Warehouse.from_settings(settings) as warehouse:
         with step("warehouse", timings):
             ensure_data(warehouse, settings)
+            warehouse.upgrade_derived()
             if warehouse.is_empty():
                 raise errors.PeriodError(
                     f"the warehouse {warehouse.safe_url} holds no invoices yet; "

@@ -188,6 +188,36 @@ class Warehouse:
         for statement in statements(resource_dir("sql") / "schema" / "derived.sql"):
             conn.execute(text(statement))
 
+    def upgrade_derived(self) -> bool:
+        """Rebuild derived tables that an earlier version of this program built; True if it did.
+
+        A newer program may read columns an older one did not build: rather than fail,
+        its first brief rebuilds them from ``retail`` (what a load would do).
+        """
+        wanted = derived_version()
+        try:
+            with self.connect() as conn:
+                if not self.has_table(conn, "invoices"):
+                    return False
+                built = (
+                    conn.execute(text("SELECT max(version) FROM derived_version")).scalar_one()
+                    if self.has_table(conn, "derived_version")
+                    else None
+                )
+            if built is not None and built >= wanted:
+                return False
+            log.warning(
+                "the derived tables were built by an earlier version of lgs-reports "
+                "(version %s, now %s): rebuilding them from the raw lines",
+                built or 1,
+                wanted,
+            )
+            with self.begin() as conn:
+                self.rebuild_derived(conn)
+            return True
+        except SQLAlchemyError as exc:
+            raise self.failure(exc) from None
+
     def has_table(self, conn: Connection, name: str) -> bool:
         row = conn.execute(
             text(
@@ -230,6 +260,15 @@ def _describe(url: Any) -> str:
     host = url.host or "localhost"
     port = f":{url.port}" if url.port else ""
     return f"postgresql database {url.database!r} on {host}{port}"
+
+
+def derived_version() -> int:
+    """The version that sql/schema/derived.sql builds (its last statement says)."""
+    source = (resource_dir("sql") / "schema" / "derived.sql").read_text(encoding="utf-8")
+    match = re.search(r"CREATE TABLE derived_version AS SELECT (\d+) AS version", source)
+    if match is None:
+        raise RuntimeError("sql/schema/derived.sql does not create derived_version")
+    return int(match.group(1))
 
 
 def _is_connect_error(exc: DBAPIError) -> bool:

@@ -3,6 +3,7 @@
 
 -- lines: one row per distinct raw line (all eight columns equal = one line),
 -- classified, with how many raw copies it had. Duplicate copies = copies - 1.
+DROP TABLE IF EXISTS derived_version;
 DROP TABLE IF EXISTS invoices;
 DROP TABLE IF EXISTS daily_quality;
 DROP TABLE IF EXISTS lines;
@@ -92,3 +93,7 @@ CREATE INDEX invoices_customer ON invoices (customer_id);
 -- what the reports read, so that the first brief after a load is planned for real sizes
 ANALYZE invoices;
 ANALYZE daily_quality;
+
+-- Which version of this file built the tables: raise it with every change to what they
+-- hold, and a warehouse built by an earlier version is rebuilt before its next brief.
+CREATE TABLE derived_version AS SELECT 2 AS version;
