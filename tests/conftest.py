@@ -33,6 +33,7 @@ import gzip
 import hashlib
 import io
 import itertools
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from lgs_reports.charts import draw_charts
 from lgs_reports.formats import COLUMNS, PUBLIC_COLUMNS
 from lgs_reports.warehouse import Warehouse
 from tests.pgserver import find_bin_dir, server_url
@@ -71,6 +73,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "realdata" in item.keywords:
             item.add_marker(skip)
+
+
+# --- a brief's figures ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def figures() -> dict[str, Any]:
+    """A small, complete figures.json (tests/data/figures_small.json); copy before changing."""
+    return json.loads((Path(__file__).parent / "data" / "figures_small.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def charts(figures: dict[str, Any]) -> dict[str, str]:
+    """Every chart of those figures, drawn."""
+    return draw_charts(figures)
 
 
 # --- warehouses -----------------------------------------------------------------

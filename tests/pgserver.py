@@ -29,7 +29,8 @@ def find_bin_dir() -> Path | None:
     return Path(found).resolve().parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -61,7 +62,7 @@ def postgres_server() -> Iterator[str]:
         user = prefix[2]
         pw = pwd.getpwnam(user)
         os.chown(root, pw.pw_uid, pw.pw_gid)
-    port = _free_port()
+    port = free_port()
     log = root / "server.log"
     try:
         subprocess.run(

@@ -8,28 +8,14 @@ here; no database is needed.
 from __future__ import annotations
 
 import copy
-import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
 import matplotlib
-import pytest
 
 from lgs_reports.charts import CHARTS, draw_charts
 
-FIXTURE = Path(__file__).parent / "data" / "figures_small.json"
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(scope="module")
-def figures() -> dict[str, Any]:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def charts(figures: dict[str, Any]) -> dict[str, str]:
-    return draw_charts(figures)
 
 
 def _patterns(svg: str) -> list[ET.Element]:

@@ -18,7 +18,6 @@ import ipaddress
 import json
 import logging
 import os
-import socket
 import ssl
 import subprocess
 import threading
@@ -51,6 +50,7 @@ from lgs_reports.errors import (
     ConfigError,
     DeliveryError,
 )
+from tests.pgserver import free_port
 
 WHEN = dt.datetime(2011, 12, 10, 6, 0, tzinfo=dt.UTC)
 ALICE, BOB = "alice@lgs.example", "bob@lgs.example"
@@ -164,12 +164,6 @@ class Authenticator:
             self.password,
         )
         return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

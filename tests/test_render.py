@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
-import json
 import logging
 import socket
 from html.parser import HTMLParser
@@ -33,7 +32,6 @@ from lgs_reports.render import (
     url_fetcher,
 )
 
-FIXTURE = Path(__file__).parent / "data" / "figures_small.json"
 COMPANY = "London Gift Shop"
 GENERATED = dt.date(2011, 12, 10)
 EVIL_COUNTRY = "<img src=http://x>"
@@ -118,16 +116,6 @@ def context(
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def figures() -> dict[str, Any]:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def charts(figures: dict[str, Any]) -> dict[str, str]:
-    return draw_charts(figures)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ import pypdf
 import pytest
 
 from lgs_reports.formatting import money_short
-from tests.test_delivery import Inbox, free_port, smtp_server
+from tests.pgserver import free_port
+from tests.test_delivery import Inbox, smtp_server
 
 PERIOD = "2011-11"
 HOLD_LOCK = """
@@ -154,14 +155,20 @@ def test_a_second_run_of_the_same_period_waits_then_fails_busy(sampled, tmp_path
     assert not (tmp_path / "output" / PERIOD).exists()
 
 
-def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
-    inbox = Inbox()
+def smtp_on_localhost(monkeypatch, to: str) -> int:
+    """Email settings for a plain SMTP server on a free local port; that port."""
     port = free_port()
-    monkeypatch.setenv("LGS_EMAIL_TO", "md@lgs.example, marketing@lgs.example")
+    monkeypatch.setenv("LGS_EMAIL_TO", to)
     monkeypatch.setenv("LGS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("LGS_SMTP_PORT", str(port))
     monkeypatch.setenv("LGS_SMTP_SECURITY", "none")
     monkeypatch.setenv("LGS_SMTP_BACKOFF", "0")
+    return port
+
+
+def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
+    inbox = Inbox()
+    port = smtp_on_localhost(monkeypatch, "md@lgs.example, marketing@lgs.example")
     with smtp_server(inbox, port):
         code, _, err = sampled(["--period", PERIOD])
         assert code == 0, err
@@ -185,12 +192,7 @@ def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
 
 
 def test_smtp_down_is_exit_4_and_the_next_run_sends_it(sampled, tmp_path, monkeypatch):
-    port = free_port()
-    monkeypatch.setenv("LGS_EMAIL_TO", "md@lgs.example")
-    monkeypatch.setenv("LGS_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("LGS_SMTP_PORT", str(port))
-    monkeypatch.setenv("LGS_SMTP_SECURITY", "none")
-    monkeypatch.setenv("LGS_SMTP_BACKOFF", "0")
+    port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     monkeypatch.setenv("LGS_SMTP_RETRIES", "1")
     code, _, err = sampled(["--period", PERIOD])
     assert code == 4
