@@ -40,13 +40,28 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a nested parser (archive list) must not overwrite with its default what the
+    # outer one (archive) parsed; the defaults are set once, on the top-level parser.
     parser.add_argument(
         "--config",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="settings file (default: $LGS_CONFIG, else ./lgs_reports.toml if present)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log warnings and errors only",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log debugging detail",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {lgs_reports.__version__}"
     )
+    parser.set_defaults(config=None, quiet=False, verbose=False)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     report = sub.add_parser(
@@ -79,7 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the email as a .eml file beside the brief instead of sending it",
     )
-    report.add_argument("--output", metavar="DIR", help="archive folder (default: [output] dir)")
     _common(report)
 
     load = sub.add_parser(
@@ -201,22 +216,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return errors.EXIT_INTERNAL
 
 
-def _output_dir(args: argparse.Namespace, settings: Settings) -> Path:
-    return Path(getattr(args, "output", None) or settings.output.dir)
-
-
 def _run_report(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports.report import build_brief
 
     outcome = build_brief(
         settings,
         period=args.period,
-        output_dir=_output_dir(args, settings),
+        output_dir=Path(settings.output.dir),
         email=not args.no_email,
         dry_run=args.dry_run,
     )
     print(outcome.summary())
-    return outcome.exit_code
+    return errors.EXIT_OK
 
 
 def _run_load(args: argparse.Namespace, settings: Settings) -> int:

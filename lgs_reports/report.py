@@ -56,8 +56,6 @@ class RunOutcome:
     revision: int | None
     reused: bool
     delivery: str
-    timings: dict[str, float]
-    exit_code: int = errors.EXIT_OK
 
     def summary(self) -> str:
         state = "unchanged, reused" if self.reused else "new revision"
@@ -138,7 +136,6 @@ def build_brief(
         revision=report.revision,
         reused=report.reused,
         delivery=delivery,
-        timings=timings,
     )
 
 
@@ -210,11 +207,5 @@ def _deliver(
 ) -> str:
     from lgs_reports.delivery import deliver_report
 
-    try:
-        outcome = deliver_report(settings, report, figures, now=run.started_at, dry_run=dry_run)
-    except errors.DeliveryError as exc:
-        raise errors.DeliveryError(
-            f"{exc}; the brief is archived in {report.path} and waits in the outbox "
-            "(lgs-reports deliver sends it)"
-        ) from None
-    return outcome.note
+    # a DeliveryError's message already says the brief is archived and how to send it
+    return deliver_report(settings, report, figures, now=run.started_at, dry_run=dry_run).note

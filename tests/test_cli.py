@@ -62,3 +62,24 @@ def test_config_masks_secrets(run_cli, monkeypatch):
     assert code == 0
     assert "hunter2-secret" not in out and "s3cret" not in out
     assert 'password = "***"' in out and "postgresql://lgs:***@db.example/lgs" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "x.toml", "-q", "archive", "list"],
+        ["archive", "--config", "x.toml", "-q", "list"],
+        ["archive", "list", "--config", "x.toml", "-q"],
+        ["-q", "--config", "x.toml"],  # the default command
+    ],
+)
+def test_common_options_count_wherever_they_stand(argv):
+    from lgs_reports.cli import _with_default_command
+
+    args = build_parser().parse_args(_with_default_command(argv))
+    assert (args.config, args.quiet, args.verbose) == ("x.toml", True, False)
+
+
+def test_common_options_have_defaults_when_not_given():
+    args = build_parser().parse_args(["archive", "list"])
+    assert (args.config, args.quiet, args.verbose) == (None, False, False)
