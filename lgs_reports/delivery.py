@@ -44,7 +44,10 @@ import jinja2
 
 from lgs_reports import formatting
 from lgs_reports.archive import (
+    MANIFEST,
     ArchivedReport,
+    _json_bytes,
+    _read_manifest,
     atomic_write,
     check_period,
     delivery_lock,
@@ -114,7 +117,7 @@ class KpiLine:
 
     label: str
     value: str
-    change: str | None  # "+16.0%", or None when there is nothing to compare with
+    change: str | None  # "+16.0%" or, for ratios, "−1.1 pp"; None when nothing to compare with
     comparison: str | None  # what it is compared with, e.g. "2010"
 
 
@@ -406,22 +409,18 @@ def _number(value: Any) -> float | None:
 
 
 def _kpi_line(kpi: Mapping[str, Any]) -> KpiLine:
-    value = _number(kpi.get("value"))
+    """A headline KPI written exactly as the brief's KPI card writes it (`formatting.kpi_*`)."""
     unit = kpi.get("unit")
-    if unit == "GBP":
-        text = formatting.money_short(value)
-    elif unit == "ratio":
-        text = formatting.percent(value)
-    elif unit == "count":
-        text = formatting.number(value)
-    else:
-        text = "–" if value is None else formatting.number(value, 0 if value == int(value) else 2)
     change = _number(kpi.get("change"))
     comparison = kpi.get("comparison")
     return KpiLine(
         label=str(kpi.get("label") or kpi.get("key") or "?"),
-        value=text,
-        change=formatting.change(change) if change is not None else None,
+        value=formatting.kpi_value(_number(kpi.get("value")), unit),
+        change=(
+            formatting.kpi_change(change, kpi.get("change_kind"), unit)
+            if change is not None
+            else None
+        ),
         comparison=str(comparison) if comparison and change is not None else None,
     )
 
@@ -671,7 +670,7 @@ def _deliver_entry(
     the retries ran out. The outbox entry is updated after every recipient.
     """
     what = _what(entry.period, entry.revision)
-    manifest_ok = (entry.report_dir / "manifest.json").is_file()
+    manifest_ok = (entry.report_dir / MANIFEST).is_file()
     if not manifest_ok:
         log.warning(
             "email: %s is no longer archived; sending from the outbox anyway", entry.report_dir
@@ -865,8 +864,8 @@ def _scrub(text: str, settings: Settings) -> str:
 def _delivered(report_dir: Path) -> set[str]:
     """Recipients (lower-case) the manifest's delivery log says have this revision."""
     try:
-        manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = _read_manifest(report_dir)
+    except LgsError:  # missing or unreadable: nobody is known to have it
         return set()
     revision = manifest.get("revision")
     return {
@@ -910,7 +909,7 @@ def _write_outbox(
         "created_at": now.isoformat(timespec="seconds"),
         "last_error": "",
     }
-    atomic_write(meta_path, _json(meta))
+    atomic_write(meta_path, _json_bytes(meta))
     entry = _read_outbox_entry(meta_path)
     assert entry is not None
     return entry
@@ -957,7 +956,7 @@ def _update_outbox(
     if entry.meta.is_file():
         meta = json.loads(entry.meta.read_text(encoding="utf-8"))
         meta.update(pending=list(pending), sent=list(sent), last_error=updated.last_error)
-        atomic_write(entry.meta, _json(meta))
+        atomic_write(entry.meta, _json_bytes(meta))
     return updated
 
 
@@ -973,10 +972,6 @@ def _drop_superseded(output_dir: Path, period: str, revision: int) -> None:
                 "email: dropping %s from the outbox: revision %d supersedes it", entry.eml, revision
             )
             _remove_outbox(entry)
-
-
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode()
 
 
 def _aware(now: dt.datetime | None) -> dt.datetime:

@@ -1,8 +1,10 @@
 """How numbers and dates are written for people: one place for the PDF, the charts and email.
 
-Tables show money with two decimals (``£1,234.56``); prose, KPIs and charts
-round to the pound or to £k/£m (``£1.2m``). Percentages carry a sign when they
-are a change. Dates are written the British way (``9 Dec 2011``).
+Tables show money with two decimals (``£1,234.56``); prose and charts round to
+the pound or to £k/£m (``£1.2m``); headline KPIs (`kpi_value`) keep the pence
+below £10,000 only. Percentages carry a sign when they are a change; a ratio's
+change is in percentage points (``−1.1 pp``, `kpi_change`). Dates are written
+the British way (``9 Dec 2011``).
 """
 
 from __future__ import annotations
@@ -75,11 +77,54 @@ def change(value: float | None, decimals: int = 1) -> str:
     return ("+" if value > 0 else "−") + text
 
 
+def change_points(value: float | None, decimals: int = 1) -> str:
+    """A change of a ratio in percentage points: ``+2.8 pp``, ``−3.0 pp``."""
+    text = change(value, decimals)
+    return text if text == "–" else text.removesuffix("%") + " pp"
+
+
 def arrow(value: float | None) -> str:
     """▲ for growth, ▼ for decline, ▶ for no change or unknown."""
     if _missing(value) or round(value, 3) == 0:
         return "▶"
     return "▲" if value > 0 else "▼"
+
+
+# --------------------------------------------------------------------------- KPIs
+# One way to write a headline KPI, for the brief's KPI cards and the email alike.
+
+
+def kpi_value(value: float | None, unit: str | None) -> str:
+    """A KPI's value by its unit: ``14.7%`` (ratio), ``£481.76`` or ``£8.99m`` (GBP), ``20,362``.
+
+    Money below £10,000 keeps its pence; larger sums are rounded like prose
+    (`money_short`). Counts (and unknown units) get thousands separators.
+    """
+    if unit == "ratio":
+        return percent(value)
+    if unit == "GBP":
+        if not _missing(value) and abs(value) < 10_000:
+            return money(value)
+        return money_short(value)
+    return number(value)
+
+
+def kpi_change(value: float | None, kind: str | None, unit: str | None = None) -> str:
+    """A KPI's change by its kind: ``−1.1 pp`` for ``points``, ``+1.6%`` for ``relative``.
+
+    ``kind`` is the KPI's ``change_kind`` in figures.json; when it is missing
+    it follows from ``unit`` as the figures define it (ratios change in points).
+    """
+    if not kind:
+        kind = "points" if unit == "ratio" else "relative"
+    return change_points(value) if kind == "points" else change(value)
+
+
+def change_tone(value: float | None, higher_is_better: bool) -> str:
+    """``good``, ``bad`` or ``flat`` (no change or unknown): the colour of a change's arrow."""
+    if arrow(value) == "▶":
+        return "flat"
+    return "good" if (value > 0) == bool(higher_is_better) else "bad"
 
 
 def date(value: dt.date | dt.datetime | str | None) -> str:

@@ -283,22 +283,6 @@ _SOFT_HYPHENATED = {
 }
 
 
-def _kpi_value(value: float | None, unit: str) -> str:
-    if unit == "ratio":
-        return formatting.percent(value)
-    if unit == "GBP":
-        if value is not None and abs(value) < 10_000:
-            return formatting.money(value)
-        return formatting.money_short(value)
-    return formatting.number(value)
-
-
-def change_points(value: float | None, decimals: int = 1) -> str:
-    """A change of a ratio in percentage points: ``+2.8 pp``, ``−3.0 pp``."""
-    text = formatting.change(value, decimals)
-    return text if text == "–" else text.removesuffix("%") + " pp"
-
-
 def _kpi_card(k: Mapping[str, Any]) -> KpiCard:
     changes = []
     for key in ("yoy", "mom"):
@@ -306,22 +290,17 @@ def _kpi_card(k: Mapping[str, Any]) -> KpiCard:
         if not c:
             continue
         change = c.get("change")
-        text = change_points(change) if k["change_kind"] == "points" else formatting.change(change)
-        arrow = formatting.arrow(change)
-        if arrow == "▶":
-            tone = "flat"
-        else:
-            tone = "good" if (change > 0) == bool(k["higher_is_better"]) else "bad"
         changes.append(
             KpiChange(
                 title=c["title"],
-                text=text,
-                previous=_kpi_value(c.get("value"), k["unit"]),
-                arrow=arrow,
-                tone=tone,
+                text=formatting.kpi_change(change, k["change_kind"], k["unit"]),
+                previous=formatting.kpi_value(c.get("value"), k["unit"]),
+                arrow=formatting.arrow(change),
+                tone=formatting.change_tone(change, k["higher_is_better"]),
             )
         )
-    return KpiCard(k["key"], k["label"], _kpi_value(k["value"], k["unit"]), tuple(changes))
+    value = formatting.kpi_value(k["value"], k["unit"])
+    return KpiCard(k["key"], k["label"], value, tuple(changes))
 
 
 def _shade(share: float) -> tuple[str, bool]:
@@ -361,7 +340,7 @@ def register_filters(env: jinja2.Environment) -> None:
         money_short=formatting.money_short,
         percent=formatting.percent,
         change=formatting.change,
-        change_points=change_points,
+        change_points=formatting.change_points,
         arrow=formatting.arrow,
         number=formatting.number,
         date=formatting.date,

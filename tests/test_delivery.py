@@ -18,8 +18,10 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import ssl
 import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -357,7 +359,8 @@ def test_the_brief_arrives_with_figures_pdf_and_zip(tmp_path: Path, inbox) -> No
     shown, tags = html_text(markup)
     for body in (text, shown):
         assert "£8.12m" in body and "+16.0% vs 2010" in body
-        assert "21,663" in body and "16.3%" in body and "−4.1% vs 2010" in body
+        # a ratio's change is in percentage points, as in the PDF
+        assert "21,663" in body and "16.3%" in body and "−4.1 pp vs 2010" in body
         assert "Win back Can't Lose <customers>" in body
         assert "£123k" in body
         assert "data through 9 Dec 2011" in body
@@ -432,6 +435,52 @@ def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path: Path, inbox) -> None
     preview = email.message_from_bytes(outcome.eml_path.read_bytes(), policy=email.policy.default)
     assert attachments(preview)["lgs-brief-2011.pdf"] == PDF
     assert show_report(tmp_path, "2011")["deliveries"] == []
+
+
+def test_email_kpis_read_exactly_as_the_pdf_kpi_cards(
+    tmp_path: Path, figures: dict[str, Any]
+) -> None:
+    """The email's headline figures are the brief's KPI cards, word for word: a ratio's
+    change in percentage points ("−1.1 pp", never "−1.1%"), money to the same precision."""
+    from lgs_reports.render import BriefContext, render_html
+
+    brief = render_html(
+        BriefContext(figures, {}, company="LGS", generated_on=dt.date(2011, 12, 10))
+    )
+    cards = {}
+    for kpi in figures["kpis"]:
+        card = re.search(
+            rf'<div class="kpi kpi-{kpi["key"]}">.*?<div class="kpi-value">(.*?)</div>'
+            r'.*?<div class="kpi-change [a-z]+">.*?<b>(.*?)</b>',
+            brief,
+            re.S,
+        )
+        assert card, kpi["key"]
+        cards[kpi["key"]] = card.groups()
+    assert cards["cancellation_rate"][1] == "−1.1 pp"
+    assert cards["guest_share"][1] == "+1.1 pp"
+
+    message = build_message(make_settings(tmp_path), make_report(tmp_path, figures), figures)
+    text, markup = bodies(message)
+    shown, _ = html_text(markup)
+    for kpi in figures["kpis"]:
+        value, change = cards[kpi["key"]]
+        line = f"{kpi['label']}: {value} ({change} vs {kpi['comparison']})"
+        assert f"- {line}\n" in text
+        assert f"{kpi['label']} {value} {change} vs {kpi['comparison']}" in shown
+    points = [k["key"] for k in figures["kpis"] if k["change_kind"] == "points"]
+    assert points and all(cards[key][1].endswith(" pp") for key in points)
+
+
+def test_delivery_does_not_load_the_renderer() -> None:
+    """Sending mail must not pull in matplotlib or WeasyPrint (via lgs_reports.render)."""
+    code = (
+        "import sys, lgs_reports.delivery; "
+        "print(sorted(m for m in ('lgs_reports.render', 'matplotlib', 'weasyprint') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_sample_data_is_flagged_in_the_subject(tmp_path: Path) -> None:
