@@ -133,8 +133,13 @@ def new_customer_acquisition(a: Analysis) -> Recommendation | None:
     per_customer = now.new_customer_net / now.new_customers
     span = a.dataset.spans
     caveat = ""
+    basis = "missing new customers times the period's net sales per new customer"
     first = a.dataset.coverage.first_data.date()
     if (span["yoy"].start - first).days < 365:
+        basis += (
+            f"; an upper bound, since {kpi.title}'s new customers include returning ones "
+            "(less than a year of earlier data)"
+        )
         caveat = (
             f"; {kpi.title} has less than a year of earlier data (from {date(first)}), so "
             "some of its new customers were returning ones and the fall is overstated"
@@ -154,14 +159,17 @@ def new_customer_acquisition(a: Analysis) -> Recommendation | None:
             f"sales {money_short(now.new_customer_net)}{caveat}"
         ),
         at_stake=shortfall * per_customer,
-        basis="missing new customers times the period's net sales per new customer",
+        basis=basis,
     )
 
 
 def off_peak_weakness(a: Analysis) -> Recommendation | None:
     """Off-peak months that fell against the same month a year earlier. At stake: the sum of
-    those shortfalls, or, when none fell, a 10% lift of the off-peak months."""
-    months = [m for m in a.trend.months if not m.partial and not m.left_censored]
+    those shortfalls, or, when none fell, a 10% lift of the off-peak months.
+
+    Only complete months count. The first month of data is left-censored for customers
+    (everyone looks new) but its net sales are whole, so it is compared like any other."""
+    months = [m for m in a.trend.months if not m.partial]
     if len(months) < 13:
         return None
     by_calendar: dict[int, list[float]] = {}
@@ -173,14 +181,22 @@ def off_peak_weakness(a: Analysis) -> Recommendation | None:
     last12 = months[-12:]
     off_peak = [m for m in last12 if m.month.month not in peak]
     falls = []
+    unmatched = []  # no complete month with positive sales a year earlier to compare with
     for m in off_peak:
         before = net_of.get(m.month.replace(year=m.month.year - 1))
-        if before and m.net < before:
+        if before is None or before <= 0:
+            unmatched.append(m)
+        elif m.net < before:
             falls.append((m, m.net / before - 1, before - m.net))
     season_share = sum(m.net for m in last12 if m.month.month in peak) / sum(m.net for m in last12)
     peak_names = "–".join(month(f"2000-{k:02d}-01")[:3] for k in sorted(peak))
     if falls:
-        listed = ", ".join(f"{month(m.month)} {change(g)}" for m, g, _ in falls[:6])
+        listed = ", ".join(f"{month(m.month)} {change(g)}" for m, g, _ in falls)
+        if unmatched:
+            listed += (
+                f"; not compared, no complete month a year earlier: "
+                f"{', '.join(month(m.month) for m in unmatched)}"
+            )
         return Recommendation(
             key="off_peak_weakness",
             title="Lift the off-peak months",
@@ -228,22 +244,31 @@ def country_opportunities(a: Analysis) -> Recommendation | None:
     ]
     if not growing:
         return None
-    growing.sort(key=lambda r: -(r.net - (r.previous_net or 0)))
+    growing.sort(key=lambda r: (-(r.change or 0), r.country))  # fastest first
     listed = ", ".join(
         f"{r.country} {change(r.change)} ({money_short(r.net)})" for r in growing[:5]
-    )
+    ) + _more(len(growing) - 5)
     gain = sum(r.net - (r.previous_net or 0) for r in growing)
+    among = (
+        f"countries outside the United Kingdom with at least {percent(COUNTRY_MIN_SHARE, 0)} "
+        f"of net sales in {a.dataset.spans['current'].title}"
+    )
     return Recommendation(
         key="country_opportunities",
         title="Invest where countries are growing",
         text=(
-            f"{_names([r.country for r in growing[:5]])} grew fastest against {c.comparison}. "
-            "Give their customers local-language catalogues, delivery offers and a sales contact."
+            f"Of the {among}, {_names([r.country for r in growing[:5]])} grew fastest against "
+            f"{c.comparison}. Give their customers local-language catalogues, delivery offers "
+            "and a sales contact."
         ),
-        evidence=f"growing by {percent(COUNTRY_SWING, 0)} or more: {listed}",
+        evidence=f"among {among}, growing by {percent(COUNTRY_SWING, 0)} or more: {listed}",
         at_stake=gain,
         basis="the growing countries' increase in net sales against the comparison span",
     )
+
+
+def _more(n: int) -> str:
+    return f" and {number(n)} more" if n > 0 else ""
 
 
 def _names(names: list[str]) -> str:
@@ -265,16 +290,21 @@ def country_declines(a: Analysis) -> Recommendation | None:
     if not falling:
         return None
     falling.sort(key=lambda r: r.net - (r.previous_net or 0))
-    listed = ", ".join(f"{r.country} {change(r.change)}" for r in falling[:5])
+    listed = ", ".join(f"{r.country} {change(r.change)}" for r in falling[:5]) + _more(
+        len(falling) - 5
+    )
     lost = sum((r.previous_net or 0) - r.net for r in falling)
+    among = (
+        f"countries with at least {percent(COUNTRY_MIN_SHARE, 0)} of net sales in {c.comparison}"
+    )
     return Recommendation(
         key="country_declines",
         title="Find out why some countries fell",
         text=(
-            f"Sales fell sharply in {listed}. Ask their largest customers why (price, delivery, "
-            "competition) before the next season."
+            f"Of the {among}, sales fell sharply in {listed}. Ask their largest customers why "
+            "(price, delivery, competition) before the next season."
         ),
-        evidence=f"down {percent(COUNTRY_SWING, 0)} or more against {c.comparison}: {listed}",
+        evidence=f"among {among}, down {percent(COUNTRY_SWING, 0)} or more: {listed}",
         at_stake=lost,
         basis="the net sales these countries lost against the comparison span",
     )
