@@ -80,15 +80,6 @@ class ArchivedReport:
         """The archive root (``[output] dir``) this revision lives in."""
         return self.path.parent.parent
 
-    def file(self, name: str) -> Path:
-        """The path of one archived file, by its name in the manifest."""
-        if name not in self.manifest.get("files", {}):
-            raise BadInputError(
-                f"{self.path}: no file {name!r} in this revision; "
-                f"files: {', '.join(self.manifest.get('files', {}))}"
-            )
-        return self.path / name
-
 
 @dataclasses.dataclass(frozen=True)
 class ReportSummary:

@@ -69,9 +69,6 @@ class Batch:
     copy_columns: tuple[str, ...] = COLUMNS  # the column order of copy_text
     sheet: str | None = None  # XLSX only
 
-    def __len__(self) -> int:
-        return len(self.lines)
-
 
 class _CountingReader(io.RawIOBase):
     """Wraps a binary file and reports the bytes read, for the progress bar."""

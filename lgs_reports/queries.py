@@ -49,7 +49,6 @@ class Query:
     name: str
     path: Path
     sql: str
-    summary: str
     binds: Mapping[str, str]  # bind name -> type
     columns: Mapping[str, str]  # column name -> type
 
@@ -66,7 +65,6 @@ class Query:
 def parse_query(path: Path) -> Query:
     """Read one query file and check its documentation against its SQL."""
     source = path.read_text(encoding="utf-8")
-    summary: list[str] = []
     binds: dict[str, str] = {}
     columns: dict[str, str] = {}
     body_lines: list[str] = []
@@ -80,8 +78,6 @@ def parse_query(path: Path) -> Query:
                 if kind not in TYPES:
                     raise QueryFileError(f"{path}:{number}: unknown type {kind!r}; use {TYPES}")
                 (binds if is_bind else columns)[name] = kind
-            elif not binds and not columns:
-                summary.append(stripped.lstrip("-").strip())
             continue
         if in_header and not stripped:
             continue
@@ -97,7 +93,6 @@ def parse_query(path: Path) -> Query:
         name=path.stem,
         path=path,
         sql=source,
-        summary=" ".join(s for s in summary if s),
         binds=binds,
         columns=columns,
     )

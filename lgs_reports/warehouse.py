@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from lgs_reports.config import Settings, mask_url
+from lgs_reports.config import DatabaseSettings, Settings, mask_url
 from lgs_reports.errors import BusyError, WarehouseError
 from lgs_reports.queries import Reader, statements
 from lgs_reports.resources import resource_dir
@@ -28,7 +28,7 @@ from lgs_reports.resources import resource_dir
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("postgresql", "duckdb")
-DUCKDB_MEMORY_LIMIT = "128MB"  # the default of [database] duckdb_memory_limit
+DUCKDB_MEMORY_LIMIT = DatabaseSettings.duckdb_memory_limit
 # PostgreSQL advisory lock between loads (exclusive, while they rebuild the derived
 # tables) and briefs (shared, while they read them); any constant of our own will do.
 LOCK_KEY = 0x4C47535F52505453  # "LGS_RPTS"
