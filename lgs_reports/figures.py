@@ -171,6 +171,7 @@ def _countries(a: Analysis) -> dict[str, Any]:
         "comparison": c.comparison,
         "total_net": _money(c.total_net),
         "previous_total_net": _money(c.previous_total_net),
+        "total_change": _ratio(c.total_change),
         "count": c.countries,
         "rows": [_country(r) for r in c.rows],
         "all": [_country(r) for r in c.all_rows],

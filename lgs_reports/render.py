@@ -341,6 +341,7 @@ def register_filters(env: jinja2.Environment) -> None:
         percent=formatting.percent,
         change=formatting.change,
         change_points=formatting.change_points,
+        change_tone=formatting.change_tone,
         arrow=formatting.arrow,
         number=formatting.number,
         date=formatting.date,

@@ -368,3 +368,4 @@ def test_countries_share_and_change(small):
     assert rows["France"].share == pytest.approx(10 / 18)
     assert a.countries.rows[0].country == "France"
     assert rows["France"].previous_net is None  # nothing in February 2010
+    assert a.countries.total_change is None  # nor any country: no base to compare with

@@ -28,6 +28,11 @@ class CountrySales:
     countries: int
     comparison: str  # title of the comparison span
 
+    @property
+    def total_change(self) -> float | None:
+        """Relative change of all countries' net sales; None without a positive base."""
+        return _change(self.total_net, self.previous_total_net)
+
 
 def _change(now: float, before: float | None) -> float | None:
     if before is None or before <= 0:
@@ -58,9 +63,8 @@ def country_sales(
     rest = rows[top:]
     if rest:
         net = sum(r.net for r in rest)
-        prev = sum(r.previous_net or 0.0 for r in rest) + sum(
-            v for k, v in before.items() if k not in {r.country for r in rows}
-        )
+        # the rest, and the countries that sold then but not now
+        prev = (previous_total or 0.0) - sum(r.previous_net or 0.0 for r in shown)
         shown.append(
             CountryRow(
                 country=f"Other ({len(rest)} countries)",
