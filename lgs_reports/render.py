@@ -2,10 +2,10 @@
 
 API (called by the report pipeline)::
 
-    BriefContext(figures, charts, company, generated_on, templates_dir=None, table_rows=12)
+    BriefContext(figures, charts, company, templates_dir=None, table_rows=12)
     render_html(context, *, templates_dir=None) -> str
     render_pdf(html, *, context, templates_dir=None) -> bytes
-    render_brief(figures, *, company, templates_dir, generated_on, timings=None)
+    render_brief(figures, *, company, templates_dir, timings=None)
         -> tuple[str, bytes]  # (html, pdf): charts, then HTML, then PDF
 
 ``templates_dir`` of `render_html`/`render_pdf` defaults to the context's. A
@@ -34,10 +34,9 @@ to the same moment while it writes and restores it afterwards (the process
 environment is shared: do not write two PDFs at once in threads). No random
 file identifier is written.
 
-The date generated: the cover shows ``generated_on`` ("Generated 10 Dec
-2011"), because a reader needs to know when the brief was made. Two runs of the
-same figures on different days therefore differ in that line (and nowhere
-else); tests fix ``generated_on``.
+Nothing in the brief depends on the clock: the same figures give the same PDF on
+any day, so a rerun (a retry the next morning) reuses the archived revision and
+emails nobody twice. When a brief was made is in the archive's manifest.
 
 Safety: WeasyPrint fetches resources only through `url_fetcher`, which serves
 ``file:`` URLs inside the package's templates folder, the user's templates
@@ -146,7 +145,6 @@ class BriefContext:
         charts: chart name -> SVG text or a ``data:`` URI (`lgs_reports.charts.draw_charts`);
             a missing chart is reported in its place, never an error.
         company: shown on the cover, in the running header and as the PDF's author.
-        generated_on: the run date, shown on the cover only (see the module docstring).
         templates_dir: the user's template folder, or None; its files override the
             built-in ones and the PDF may load files (a logo) from it.
         table_rows: the most rows a bounded table shows (non-product codes, action
@@ -156,7 +154,6 @@ class BriefContext:
     figures: Mapping[str, Any]
     charts: Mapping[str, str]
     company: str
-    generated_on: dt.date
     templates_dir: Path | None = None
     table_rows: int = 12
 
@@ -497,7 +494,6 @@ def render_brief(
     *,
     company: str,
     templates_dir: str | Path | None,
-    generated_on: dt.date,
     timings: dict[str, float] | None = None,
 ) -> tuple[str, bytes]:
     """Charts, HTML and PDF of one figures document: returns ``(html, pdf)``.
@@ -513,7 +509,6 @@ def render_brief(
         figures=figures,
         charts=charts,
         company=company,
-        generated_on=generated_on,
         templates_dir=Path(templates_dir) if templates_dir else None,
     )
     html = clock("html", render_html, context)

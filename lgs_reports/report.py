@@ -167,7 +167,6 @@ def _build(
         figures=figures,
         charts=charts,
         company=settings.report.company,
-        generated_on=run.started_at.date(),
         templates_dir=settings.report.templates_dir or None,
     )
     with step("render", timings):

@@ -7,6 +7,8 @@ on localhost and the real PDF read back.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import email
 import email.policy
 import io
@@ -23,6 +25,7 @@ import pypdf
 import pytest
 
 from lgs_reports.formatting import money_short
+from lgs_reports.report import RunInfo
 from tests.pgserver import free_port
 from tests.test_delivery import Inbox, smtp_server
 
@@ -87,6 +90,22 @@ def test_same_data_same_bytes_and_the_archive_reuses_it(sampled, tmp_path):
     assert "unchanged, reused" in out
     assert not revision_dir(tmp_path, PERIOD, 2).exists()
     assert (revision_dir(tmp_path, PERIOD) / f"lgs-brief-{PERIOD}.pdf").read_bytes() == first
+
+
+def test_a_run_on_a_later_day_reuses_the_brief(sampled, tmp_path, monkeypatch):
+    # a cron retry the next morning: same data, so the same brief, and nobody emailed twice
+    assert sampled(["--period", PERIOD, "--no-email"]).code == 0
+    today = RunInfo.start.__func__
+
+    def tomorrow(cls, settings, period):
+        run = today(cls, settings, period)
+        return dataclasses.replace(run, started_at=run.started_at + dt.timedelta(days=1))
+
+    monkeypatch.setattr(RunInfo, "start", classmethod(tomorrow))
+    code, out, err = sampled(["--period", PERIOD, "--no-email"])
+    assert code == 0, err
+    assert "unchanged, reused" in out
+    assert not revision_dir(tmp_path, PERIOD, 2).exists()
 
 
 def test_no_period_makes_the_latest_complete_month(sampled, tmp_path):
