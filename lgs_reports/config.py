@@ -5,7 +5,7 @@ working directory if present, else none (all defaults). ``[database] url`` is
 overridden by ``LGS_DATABASE_URL``, ``[smtp] host`` by ``LGS_SMTP_HOST`` and so
 on; lists are comma-separated in variables. ``lgs_reports.example.toml`` lists
 every setting with its default. Secrets never leave this module unmasked: use
-`mask_url` and `Settings.masked` for anything shown to a person.
+`mask_url` and `describe_settings` for anything shown to a person.
 """
 
 from __future__ import annotations
