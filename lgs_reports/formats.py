@@ -18,7 +18,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +47,26 @@ PUBLIC_COLUMNS = (
     "Customer ID",
     "Country",
 )
+# The column types of the rows every load writes (checked file rows and the sample alike).
+ROW_DTYPES = {
+    "invoice_no": "string",
+    "stock_code": "string",
+    "description": "string",
+    "quantity": "int32",
+    "invoice_date": "datetime64[us]",
+    "unit_price": "float64",
+    "customer_id": "Int32",
+    "country": "string",
+}
+
+
+def typed_rows(columns: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """The eight warehouse columns as a load writes them: ROW_DTYPES, prices to 3 decimals."""
+    frame = pd.DataFrame({name: columns[name].astype(kind) for name, kind in ROW_DTYPES.items()})
+    frame["unit_price"] = frame["unit_price"].round(3)
+    return frame
+
+
 BLOCK_CHARS = 4 << 20  # about 40,000 lines of the real data per block
 XLSX_ROWS = 50_000
 FORMATS = "a pg_dump .sql[.gz], a .csv[.gz] or an .xlsx workbook"

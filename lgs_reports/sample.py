@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lgs_reports.errors import LoadError
+from lgs_reports.formats import typed_rows
 from lgs_reports.load import LoadResult, load_frames
 from lgs_reports.warehouse import Warehouse
 
@@ -372,18 +373,7 @@ def generate(seed: int = SEED) -> Iterator[pd.DataFrame]:
     )
     joined = joined.sort_values(["when", "invoice_no"], kind="stable", ignore_index=True)
     joined = _with_duplicates(rng, joined)
-    frame = pd.DataFrame(
-        {
-            "invoice_no": joined["invoice_no"].astype("string"),
-            "stock_code": joined["stock_code"].astype("string"),
-            "description": joined["description"].astype("string"),
-            "quantity": joined["quantity"].astype("int32"),
-            "invoice_date": joined["when"].astype("datetime64[us]"),
-            "unit_price": joined["unit_price"].astype("float64").round(3),
-            "customer_id": joined["customer_id"].astype("Int32"),
-            "country": joined["country"].astype("string"),
-        }
-    )
+    frame = typed_rows({**joined, "invoice_date": joined["when"]})
     for start in range(0, len(frame), BATCH):
         yield frame.iloc[start : start + BATCH].reset_index(drop=True)
 

@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from lgs_reports.formats import COLUMNS, Batch
+from lgs_reports.formats import COLUMNS, Batch, typed_rows
 
 MAX_PRICE = 1e9  # numeric(12,3)
 MAX_INT = 2**31 - 1
@@ -111,15 +111,15 @@ def check_batch(batch: Batch) -> Checked:
 
     rejects = _rejects(frame, batch.lines, problems, cells) if problems else []
     good = ~bad
-    rows = pd.DataFrame(
+    rows = typed_rows(
         {
             "invoice_no": text["invoice_no"][good].str.strip(),
             "stock_code": text["stock_code"][good],
             "description": text["description"][good],
-            "quantity": quantity[good].astype("int32"),
-            "invoice_date": when[good].astype("datetime64[us]"),
-            "unit_price": price[good].astype("float64").round(3),
-            "customer_id": customer[good].astype("Int32"),
+            "quantity": quantity[good],
+            "invoice_date": when[good],
+            "unit_price": price[good],
+            "customer_id": customer[good],
             "country": text["country"][good],
         }
     ).reset_index(drop=True)
