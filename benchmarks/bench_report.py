@@ -7,7 +7,7 @@ PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
 LGS_TEST_DATABASE_URL is set), then runs the brief N times per engine, each in
 a fresh process and a fresh output folder (so nothing is reused), and prints the
 median wall time, the median of each step the run logs (warehouse, query,
-analyse, recommend, draw, render, layout, archive), the import time (what is
+analyse, recommend, draw, html, layout, write, archive), the import time (what is
 left), and the peak RSS of the run (VmHWM of the child).
 """
 

@@ -61,9 +61,8 @@ import functools
 import logging
 import mimetypes
 import os
-import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -73,6 +72,7 @@ import matplotlib
 
 from lgs_reports import formatting
 from lgs_reports.errors import ConfigError
+from lgs_reports.logs import step
 from lgs_reports.resources import resource_dir
 
 log = logging.getLogger("lgs_reports.render")
@@ -498,32 +498,23 @@ def render_brief(
 ) -> tuple[str, bytes]:
     """Charts, HTML and PDF of one figures document: returns ``(html, pdf)``.
 
-    ``timings``, if given, receives the seconds spent in each step
-    (``draw``, ``html``, ``layout``, ``write``).
+    Each step (``draw``, ``html``, ``layout``, ``write``) is logged with its seconds,
+    which ``timings``, if given, also receives.
     """
     from lgs_reports.charts import draw_charts
 
-    clock = _Clock(timings)
-    charts = clock("draw", draw_charts, figures)
+    with step("draw", timings):
+        charts = draw_charts(figures)
     context = BriefContext(
         figures=figures,
         charts=charts,
         company=company,
         templates_dir=Path(templates_dir) if templates_dir else None,
     )
-    html = clock("html", render_html, context)
-    document = clock("layout", _layout, html, context)
-    pdf = clock("write", _write, document, context)
+    with step("html", timings):
+        html = render_html(context)
+    with step("layout", timings):
+        document = _layout(html, context)
+    with step("write", timings):
+        pdf = _write(document, context)
     return html, pdf
-
-
-class _Clock:
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings = timings
-
-    def __call__(self, name: str, step: Callable[..., Any], *args: Any) -> Any:
-        start = time.perf_counter()
-        result = step(*args)
-        if self.timings is not None:
-            self.timings[name] = time.perf_counter() - start
-        return result

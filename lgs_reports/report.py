@@ -148,11 +148,10 @@ def _build(
 ) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
     """Query → analyse → recommend → figures → draw → render → PDF: the archive's files."""
     from lgs_reports.analysis import analyse
-    from lgs_reports.charts import draw_charts
     from lgs_reports.dataset import fetch
     from lgs_reports.figures import build_figures, figures_json
     from lgs_reports.recommendations import recommend
-    from lgs_reports.render import BriefContext, render_html, render_pdf
+    from lgs_reports.render import render_brief
 
     with step("query", timings), warehouse.reader() as reader:
         data = fetch(reader, period, rfm_window_days=settings.report.rfm_window_days)
@@ -161,18 +160,12 @@ def _build(
     with step("recommend", timings):
         recommendations = recommend(analysis)
         figures = build_figures(analysis, recommendations)
-    with step("draw", timings):
-        charts = draw_charts(figures)
-    context = BriefContext(
-        figures=figures,
-        charts=charts,
+    _html, pdf = render_brief(
+        figures,
         company=settings.report.company,
         templates_dir=settings.report.templates_dir or None,
+        timings=timings,
     )
-    with step("render", timings):
-        html = render_html(context)
-    with step("layout", timings):
-        pdf = render_pdf(html, context=context)
     files = {
         f"lgs-brief-{period.label}.pdf": pdf,
         "figures.json": figures_json(figures),

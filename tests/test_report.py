@@ -240,11 +240,11 @@ def test_a_run_killed_while_rendering_leaves_the_archive_as_it_was(sampled, tmp_
     deadline = time.monotonic() + 120
     for line in child.stderr:
         seen.append(line)
-        if " draw: " in line or " render: " in line or time.monotonic() > deadline:
+        if " draw: " in line or " html: " in line or time.monotonic() > deadline:
             break
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
-    assert any(" draw: " in s or " render: " in s for s in seen), "".join(seen)
+    assert any(" draw: " in s or " html: " in s for s in seen), "".join(seen)
     after = sorted(
         str(p.relative_to(tmp_path))
         for p in (tmp_path / "output").rglob("*")
