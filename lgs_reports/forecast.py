@@ -132,6 +132,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from lgs_reports.formatting import join_names
+from lgs_reports.periods import add_months
+
 MIN_HISTORY = 6
 """Fewer complete months than this: no forecast at all."""
 MIN_TRAIN = 6
@@ -379,8 +382,7 @@ def _partial_note(month: dt.date, partial_days: tuple[int, int]) -> str:
 
 
 def _months_after(month: dt.date, count: int) -> tuple[dt.date, ...]:
-    start = month.year * 12 + month.month  # the month after, 0-based month arithmetic
-    return tuple(dt.date((start + i) // 12, (start + i) % 12 + 1, 1) for i in range(count))
+    return tuple(add_months(month, i) for i in range(1, count + 1))
 
 
 # ----------------------------------------------------------------- models
@@ -1145,10 +1147,6 @@ def _versus(a: float | None, b: float | None, spec: str) -> str:
     return f"{left} vs {right}"
 
 
-def _join(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 def _pct(value: float | None) -> str:
     return f"{value:.0%}" if value is not None and math.isfinite(value) else "n/a"
 
@@ -1176,7 +1174,7 @@ def _note(
         rival = min(rivals, key=lambda s: s.mase) if rivals else None
         versus = f"; best other, {rival.name}, {_pct(rival.mape)}" if rival else ""
         failed = [s.name for s in scores[1:] if s.skipped]
-        aside = f" {_join(failed)} could not be fitted at every origin." if failed else ""
+        aside = f" {join_names(failed)} could not be fitted at every origin." if failed else ""
         return (
             f"No model beat the {baseline} {tested} "
             f"(MAPE {_pct(base.mape)}{versus}), so the baseline is shown.{aside}"

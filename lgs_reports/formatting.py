@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 
 def _missing(value: float | None) -> bool:
@@ -81,6 +82,11 @@ def change_points(value: float | None, decimals: int = 1) -> str:
     """A change of a ratio in percentage points: ``+2.8 pp``, ``−3.0 pp``."""
     text = change(value, decimals)
     return text if text == "–" else text.removesuffix("%") + " pp"
+
+
+def join_names(names: Sequence[str]) -> str:
+    """``France``, ``France and Spain``, ``France, Spain and Norway``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def arrow(value: float | None) -> str:

@@ -13,7 +13,15 @@ from collections.abc import Callable
 
 from lgs_reports.analyses.segments import LAPSED
 from lgs_reports.analysis import Analysis
-from lgs_reports.formatting import change, date, money_short, month, number, percent
+from lgs_reports.formatting import (
+    change,
+    date,
+    join_names,
+    money_short,
+    month,
+    number,
+    percent,
+)
 
 PEAK_MONTHS = 3  # the season is the three calendar months with the highest average net sales
 COUNTRY_MIN_SHARE = 0.01  # countries below 1% of sales are too small to act on alone
@@ -257,7 +265,7 @@ def country_opportunities(a: Analysis) -> Recommendation | None:
         key="country_opportunities",
         title="Invest where countries are growing",
         text=(
-            f"Of the {among}, {_names([r.country for r in growing[:5]])} grew fastest against "
+            f"Of the {among}, {join_names([r.country for r in growing[:5]])} grew fastest against "
             f"{c.comparison}. Give their customers local-language catalogues, delivery offers "
             "and a sales contact."
         ),
@@ -269,10 +277,6 @@ def country_opportunities(a: Analysis) -> Recommendation | None:
 
 def _more(n: int) -> str:
     return f" and {number(n)} more" if n > 0 else ""
-
-
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def country_declines(a: Analysis) -> Recommendation | None:
