@@ -191,6 +191,26 @@ def _legend(ax: Any, handles: Sequence[Any], **kwargs: Any) -> None:
     ax.legend(handles=handles, **options)
 
 
+PARTIAL_HATCH = "//////"  # a month the data ends inside: outlined and hatched, not filled
+
+
+def _bar(ax: Any, x: float, height: float, width: float, color: str, *, partial: bool, **kw: Any):
+    """One bar: filled, or for a partial month white, outlined and hatched in its colour."""
+    if partial:
+        kw.pop("alpha", None)
+        return ax.bar(
+            x,
+            height,
+            width,
+            color="white",
+            edgecolor=color,
+            hatch=PARTIAL_HATCH,
+            linewidth=0.8,
+            **kw,
+        )
+    return ax.bar(x, height, width, color=color, **kw)
+
+
 def _patch(color: str, label: str, hatch: str | None = None, edge: str | None = None) -> Any:
     from matplotlib.patches import Patch
 
@@ -243,10 +263,7 @@ def net_sales_chart(figures: dict[str, Any]) -> Figure | None:
     for i, row in enumerate(rows):
         value = row["net"] or 0.0
         color = NET if row["in_period"] else NET_PALE
-        if row["partial"]:
-            ax.bar(i, value, 0.72, color="white", edgecolor=color, hatch="//////", linewidth=0.8)
-        else:
-            ax.bar(i, value, 0.72, color=color)
+        _bar(ax, i, value, 0.72, color, partial=row["partial"])
     _money_axis(ax)
     _month_ticks(ax, _months(rows))
     _headroom(ax, 1.18)
@@ -257,7 +274,7 @@ def net_sales_chart(figures: dict[str, Any]) -> Figure | None:
             _mark_censored(ax, i - 0.35, "first month of data")
     handles = [_patch(NET, "net sales, months of the period"), _patch(NET_PALE, "earlier months")]
     if any(r["partial"] for r in rows):
-        handles.append(_patch("white", "partial month (data to date)", "//////", NET))
+        handles.append(_patch("white", "partial month (data to date)", PARTIAL_HATCH, NET))
     _legend(ax, handles)
     ax.axhline(0, color="#9aa3ad", linewidth=0.6)
     return fig
@@ -307,24 +324,9 @@ def orders_chart(figures: dict[str, Any]) -> Figure | None:
     placed = [r["placed_orders"] or 0 for r in rows]
     cancelled = [r["cancelled_orders"] or 0 for r in rows]
     for i, row in enumerate(rows):
-        hatch = "//////" if row["partial"] else None
         alpha = 1.0 if row["in_period"] else 0.5
-        if hatch:
-            ax.bar(
-                i - 0.19, placed[i], 0.38, color="white", edgecolor=NET, hatch=hatch, linewidth=0.8
-            )
-            ax.bar(
-                i + 0.19,
-                cancelled[i],
-                0.38,
-                color="white",
-                edgecolor=CANCEL,
-                hatch=hatch,
-                linewidth=0.8,
-            )
-        else:
-            ax.bar(i - 0.19, placed[i], 0.38, color=NET, alpha=alpha)
-            ax.bar(i + 0.19, cancelled[i], 0.38, color=CANCEL, alpha=alpha)
+        _bar(ax, i - 0.19, placed[i], 0.38, NET, partial=row["partial"], alpha=alpha)
+        _bar(ax, i + 0.19, cancelled[i], 0.38, CANCEL, partial=row["partial"], alpha=alpha)
     _count_axis(ax)
     _month_ticks(ax, _months(rows))
     _headroom(ax, 1.15)
@@ -376,24 +378,8 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
         new = row["new_customers"] or 0
         existing = row["existing_customers"] or 0
         colors = (EXISTING, NEW) if row["in_period"] else (EXISTING_PALE, NEW_PALE)
-        hatch = "//////" if row["partial"] else None
-        if hatch:
-            ax.bar(
-                i, existing, 0.72, color="white", edgecolor=colors[0], hatch=hatch, linewidth=0.8
-            )
-            ax.bar(
-                i,
-                new,
-                0.72,
-                bottom=existing,
-                color="white",
-                edgecolor=colors[1],
-                hatch=hatch,
-                linewidth=0.8,
-            )
-        else:
-            ax.bar(i, existing, 0.72, color=colors[0])
-            ax.bar(i, new, 0.72, bottom=existing, color=colors[1])
+        _bar(ax, i, existing, 0.72, colors[0], partial=row["partial"])
+        _bar(ax, i, new, 0.72, colors[1], partial=row["partial"], bottom=existing)
     _count_axis(ax)
     _month_ticks(ax, _months(rows))
     _headroom(ax, 1.2)
@@ -407,7 +393,7 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
     if any(not r["in_period"] for r in rows):
         handles.append(_patch(EXISTING_PALE, "before the period"))
     if any(r["partial"] for r in rows):
-        handles.append(_patch("white", "partial month", "//////", EXISTING))
+        handles.append(_patch("white", "partial month", PARTIAL_HATCH, EXISTING))
     _legend(ax, handles)
     return fig
 
