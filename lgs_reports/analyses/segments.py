@@ -181,9 +181,11 @@ def segments(
     table["monetary"] = table["monetary"].round(2)
     total_customers = len(table)
     total_monetary = float(table["monetary"].sum())
+    of_segment = {segment: rows for segment, rows in table.groupby("segment", observed=True)}
+    empty = table.iloc[0:0]
     summary = []
     for segment in SEGMENTS:
-        rows = table[table["segment"] == segment]
+        rows = of_segment.get(segment, empty)
         n = len(rows)
         money = float(rows["monetary"].sum())
         summary.append(
@@ -201,19 +203,20 @@ def segments(
                 csv_file=csv_name(segment),
             )
         )
-    action_lists = []
-    for segment in priority:
-        rows = table[table["segment"] == segment]
-        action_lists.append(
-            ActionList(
-                segment=segment,
-                action=action_for(segment),
-                customers=len(rows),
-                monetary=float(rows["monetary"].sum()),
-                top=tuple(_plain(r) for r in rows.head(top_rows).to_dict("records")),
-                csv_file=csv_name(segment),
-            )
+    summary_of = {s.segment: s for s in summary}
+    action_lists = [
+        ActionList(
+            segment=segment,
+            action=summary_of[segment].action,
+            customers=summary_of[segment].customers,
+            monetary=summary_of[segment].monetary,
+            top=tuple(
+                _plain(r) for r in of_segment.get(segment, empty).head(top_rows).to_dict("records")
+            ),
+            csv_file=summary_of[segment].csv_file,
         )
+        for segment in priority
+    ]
     return Segments(
         snapshot=snapshot,
         previous_snapshot=previous_snapshot,
