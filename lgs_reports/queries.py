@@ -8,8 +8,9 @@ Each file holds one query and starts with ``--`` comments that document it::
     -- month   date       first day of the month
     -- net     money      net sales (GBP)
 
-A comment line ``-- :name type text`` documents a bind, ``-- name type text``
-a result column (types: text, int, float, money, date, timestamp, bool). The
+A comment line ``-- :name  type  text`` documents a bind, ``-- name  type  text``
+a result column (types: text, int, float, money, date, timestamp, bool); the name
+is followed by two spaces or more, which tells these lines from prose. The
 query's ``:name`` binds must be exactly the documented ones, and a caller must
 pass exactly those: both are checked, and errors name ``file:line``. Results
 come back as DataFrames whose columns have the documented types, so the two
@@ -34,7 +35,8 @@ from sqlalchemy.engine import Connection, CursorResult
 from lgs_reports.resources import resource_dir
 
 TYPES = ("text", "int", "float", "money", "date", "timestamp", "bool")
-_DOC = re.compile(r"^--\s+(:?)([a-z_][a-z0-9_]*)\s+(\w+)\s+(.*)$")
+# A documentation line: the name, then at least two spaces (columns aligned), the type, text.
+_DOC = re.compile(r"^--\s+(:?)([a-z_][a-z0-9_]*)\s{2,}(\w+)\s+(.*)$")
 # A :name bind, not a ::cast, not inside a quoted string or a comment (stripped first).
 _BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _STRINGS = re.compile(r"'(?:[^']|'')*'")

@@ -2,7 +2,8 @@
 
 This module owns connections and the schema. The tables are created by
 ``sql/schema/tables.sql``; what the reports read (``lines``, ``invoices``,
-``daily_quality``) is rebuilt by ``sql/schema/derived.sql`` inside each load's
+``daily_quality``) is rebuilt by ``sql/schema/derived_lines.sql``, the corrections
+pairing and ``sql/schema/derived_invoices.sql`` inside each load's
 transaction, so a failed load leaves everything as it was. Connection failures
 become one `WarehouseError` line naming host and database with the password masked.
 """
@@ -21,8 +22,9 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from lgs_reports.config import DatabaseSettings, Settings, mask_url
+from lgs_reports.corrections import pair_corrections
 from lgs_reports.errors import BusyError, WarehouseError
-from lgs_reports.queries import Reader, statements
+from lgs_reports.queries import Reader, run_query, statements
 from lgs_reports.resources import resource_dir
 
 log = logging.getLogger(__name__)
@@ -185,8 +187,24 @@ class Warehouse:
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
             # compiling these one-off statements costs more than it saves (60-100 ms each)
             conn.execute(text("SET LOCAL jit = off"))
-        for statement in statements(resource_dir("sql") / "schema" / "derived.sql"):
+        schema = resource_dir("sql") / "schema"
+        for statement in statements(schema / "derived_lines.sql"):
             conn.execute(text(statement))
+        self._pair_corrections(conn)
+        for statement in statements(schema / "derived_invoices.sql"):
+            conn.execute(text(statement))
+
+    def _pair_corrections(self, conn: Connection) -> None:
+        """Fill ``correction_pairs`` with the pairs `pair_corrections` picks from the candidates."""
+        cancels, placed = pair_corrections(run_query(conn, "correction_candidates"))
+        if cancels:
+            conn.execute(
+                text(
+                    "INSERT INTO correction_pairs (cancel_line, placed_line) "
+                    "SELECT unnest(cast(:cancels AS bigint[])), unnest(cast(:placed AS bigint[]))"
+                ),
+                {"cancels": cancels, "placed": placed},
+            )
 
     def upgrade_derived(self) -> bool:
         """Rebuild derived tables that an earlier version of this program built; True if it did.
@@ -263,11 +281,11 @@ def _describe(url: Any) -> str:
 
 
 def derived_version() -> int:
-    """The version that sql/schema/derived.sql builds (its last statement says)."""
-    source = (resource_dir("sql") / "schema" / "derived.sql").read_text(encoding="utf-8")
+    """The version that sql/schema/derived_invoices.sql builds (its last statement says)."""
+    source = (resource_dir("sql") / "schema" / "derived_invoices.sql").read_text(encoding="utf-8")
     match = re.search(r"CREATE TABLE derived_version AS SELECT (\d+) AS version", source)
     if match is None:
-        raise RuntimeError("sql/schema/derived.sql does not create derived_version")
+        raise RuntimeError("sql/schema/derived_invoices.sql does not create derived_version")
     return int(match.group(1))
 
 

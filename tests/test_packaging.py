@@ -45,7 +45,7 @@ def test_the_wheel_carries_sql_templates_and_the_command(wheel):
     for query in (REPO / "sql").glob("*.sql"):
         assert f"lgs_reports/sql/{query.name}" in names
     assert "lgs_reports/sql/schema/tables.sql" in names
-    assert "lgs_reports/sql/schema/derived.sql" in names
+    assert "lgs_reports/sql/schema/derived_lines.sql" in names
     templates = sorted(
         p.relative_to(REPO).as_posix() for p in (REPO / "templates").rglob("*") if p.is_file()
     )
