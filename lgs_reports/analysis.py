@@ -22,7 +22,8 @@ class Analysis:
     kpis: tuple[Kpi, ...]
     trend: Trend
     invoice_amounts: InvoiceAmounts
-    countries: CountrySales
+    countries: CountrySales  # the period against a year earlier
+    trailing_countries: CountrySales | None  # the 365 days to the snapshot against the 365 before
     segments: Segments
     quality: DataQuality
     forecasts: dict[str, Forecast]  # net_sales, active_customers
@@ -34,19 +35,29 @@ class Analysis:
 def analyse(data: Dataset, settings: Settings) -> Analysis:
     totals = {name: totals_from(frame) for name, frame in data.totals.items()}
     trend = monthly_trend(data.monthly, data.coverage)
+    yoy = data.comparisons["yoy"]
+    backtest = data.backtest
     return Analysis(
         dataset=data,
         totals=totals,
-        kpis=headline_kpis(totals, data.spans),
+        kpis=headline_kpis(totals, data.comparisons, data.lookbacks, data.current),
         trend=trend,
         invoice_amounts=invoice_amounts(
             data.amount_stats, data.amount_histogram, data.histogram_width
         ),
         countries=country_sales(
-            data.countries["current"],
-            data.countries["yoy"],
+            data.countries,
             top=settings.report.top_countries,
-            comparison=data.spans["yoy"].title,
+            comparison=yoy.other.title if yoy.other else None,
+        ),
+        trailing_countries=(
+            country_sales(
+                data.trailing_countries,
+                top=settings.report.top_countries,
+                comparison=data.trailing[1].title if data.trailing[1] else None,
+            )
+            if data.trailing_countries is not None
+            else None
         ),
         segments=segments(
             data.rfm,
@@ -57,6 +68,9 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
             action_for=settings.segment_action,
             priority=settings.report.priority_segments,
             top_rows=settings.report.action_list_rows,
+            backtest=(
+                (backtest.snapshot, backtest.values, backtest.following) if backtest else None
+            ),
         ),
         quality=data_quality(
             data.quality,
@@ -64,6 +78,10 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
             data.duplicate_days,
             data.non_product_codes,
             data.load_history,
+            totals=data.totals["current"],
+            totals_all=data.totals_all,
+            largest_corrections=data.corrections,
+            lookback_months=data.coverage.lookback,
         ),
         forecasts=forecasts(trend, data),
     )

@@ -379,16 +379,28 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
         existing = row["existing_customers"] or 0
         colors = (EXISTING, NEW) if row["in_period"] else (EXISTING_PALE, NEW_PALE)
         _bar(ax, i, existing, 0.72, colors[0], partial=row["partial"])
-        _bar(ax, i, new, 0.72, colors[1], partial=row["partial"], bottom=existing)
+        if row["short_lookback"] and not row["partial"]:
+            # "new" here includes customers back after a gap: dotted, not solid
+            ax.bar(
+                i,
+                new,
+                0.72,
+                bottom=existing,
+                color=colors[1],
+                hatch=SHORT_HATCH,
+                edgecolor="white",
+                linewidth=0,
+            )
+        else:
+            _bar(ax, i, new, 0.72, colors[1], partial=row["partial"], bottom=existing)
     _count_axis(ax)
     _month_ticks(ax, _months(rows))
-    _headroom(ax, 1.2)
+    _headroom(ax, 1.32)
     for i, row in enumerate(rows):
         top = row["active_customers"] or 0
         if row["partial"]:
             _mark_partial_bar(ax, i, top, row)
-        if row["left_censored"]:
-            _mark_censored(ax, i - 0.35, "first month of data: everyone looks new")
+    _mark_short_lookback(ax, rows)
     handles = [_patch(EXISTING, "existing customers"), _patch(NEW, "new customers")]
     if any(not r["in_period"] for r in rows):
         handles.append(_patch(EXISTING_PALE, "before the period"))
@@ -396,6 +408,41 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
         handles.append(_patch("white", "partial month", PARTIAL_HATCH, EXISTING))
     _legend(ax, handles)
     return fig
+
+
+SHORT_HATCH = "...."  # new customers of a month with under 12 months of earlier data
+
+
+def _mark_short_lookback(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """A bracket over the months with under 12 months of earlier data, saying what it means."""
+    short = [i for i, r in enumerate(rows) if r["short_lookback"]]
+    if not short:
+        return
+    left, right = short[0] - 0.36, short[-1] + 0.36
+    y = 0.97
+    ax.plot(
+        [left, left, right, right],
+        [y - 0.035, y, y, y - 0.035],
+        transform=ax.get_xaxis_transform(),
+        color=MUTED,
+        linewidth=0.7,
+        clip_on=False,
+    )
+    wide = short[-1] - short[0] >= 8
+    ax.annotate(
+        "under 12 months of earlier data: “new” includes customers returning after a gap"
+        if wide
+        else "< 12 months of earlier data:\n“new” includes returning",
+        (left, y),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -2.5),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=6.3,
+        color=MUTED,
+        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+    )
 
 
 def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
@@ -409,21 +456,50 @@ def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
     x = np.arange(len(recent))
     months = _months(recent)
     prior: list[float] = []
+    short: list[bool] = []
     censored_at: list[int] = []
     for i, m in enumerate(months):
         before = earlier.get(m.replace(year=m.year - 1))
         if before is None or before["new_customers"] is None:
             prior.append(np.nan)
+            short.append(False)
         elif before["left_censored"]:
             # everyone looks new in the first month of data: not a comparable point
             prior.append(np.nan)
+            short.append(False)
             censored_at.append(i)
         else:
             prior.append(before["new_customers"])
+            short.append(bool(before["short_lookback"]))
     if not all(map(math.isnan, prior)):
-        ax.plot(
-            x, prior, color=OTHER, marker="o", markersize=2.5, linewidth=1.2, label="a year earlier"
-        )
+        full_prior = [np.nan if s else v for v, s in zip(prior, short, strict=True)]
+        if not all(map(math.isnan, full_prior)):
+            ax.plot(
+                x,
+                full_prior,
+                color=OTHER,
+                marker="o",
+                markersize=2.5,
+                linewidth=1.2,
+                label="a year earlier",
+            )
+        if any(short):
+            # join the dotted run to the first solid point so that the line reads as one
+            run = [
+                v if s or (i and short[i - 1]) else np.nan
+                for i, (v, s) in enumerate(zip(prior, short, strict=True))
+            ]
+            ax.plot(
+                x,
+                run,
+                color=OTHER,
+                marker="o",
+                markersize=2.5,
+                markerfacecolor="white",
+                linewidth=1.0,
+                linestyle=(0, (1.5, 1.5)),
+                label="a year earlier, under 12 months of earlier data (incl. returning)",
+            )
     values = [np.nan if r["new_customers"] is None else r["new_customers"] for r in recent]
     full = [np.nan if r["partial"] else v for r, v in zip(recent, values, strict=True)]
     ax.plot(
@@ -543,16 +619,21 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
         return None
     height = 0.5 + 0.18 * len(rows)
     names = [r["country"] for r in rows]
-    fig, (left, right) = _figure(
-        height,
-        left=_label_width(names, 7),
-        bottom=0.4,
-        top=0.05,
-        ncols=2,
-        sharey=True,
-        width_ratios=[3, 2],
-        gridspec_kw={"wspace": 0.06},
-    )
+    comparison = (figures.get("countries") or {}).get("comparison")
+    if comparison is None:  # no comparison: net sales only
+        fig, left = _figure(height, left=_label_width(names, 7), bottom=0.4, top=0.05)
+        right = None
+    else:
+        fig, (left, right) = _figure(
+            height,
+            left=_label_width(names, 7),
+            bottom=0.4,
+            top=0.05,
+            ncols=2,
+            sharey=True,
+            width_ratios=[3, 2],
+            gridspec_kw={"wspace": 0.06},
+        )
     colors = [OTHER if (r.get("countries") or 1) > 1 else NET for r in rows]
     nets = [r["net"] or 0.0 for r in rows]
     sns.barplot(
@@ -583,6 +664,13 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
             fontsize=6.5,
             color=INK,
         )
+    if right is not None:
+        _country_changes(right, rows, comparison)
+    return fig
+
+
+def _country_changes(right: Any, rows: Sequence[dict[str, Any]], comparison: str) -> None:
+    """The right panel of the countries chart: each country's change, cut at +-100%."""
     changes = [r["change"] for r in rows]
     known = [c for c in changes if c is not None] or [0.0]
     # a country that grew from almost nothing would flatten the rest: cut bars at +-100%
@@ -625,11 +713,9 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
     right.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
     right.grid(axis="x")
     right.grid(axis="y", visible=False)
-    comparison = (figures.get("countries") or {}).get("comparison") or "the comparison"
     right.set_xlabel(f"change against {comparison}")
     right.tick_params(axis="y", length=0)
     right.spines["left"].set_visible(False)
-    return fig
 
 
 def _label_width(labels: Sequence[str], size_pt: float) -> float:

@@ -65,6 +65,7 @@ class ReportSettings:
     action_list_rows: int = 10
     priority_segments: tuple[str, ...] = (
         "Champions",
+        "Loyal Customers",
         "Can't Lose",
         "At Risk",
         "New Customers",

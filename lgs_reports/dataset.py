@@ -1,9 +1,11 @@
-"""The query step: every SQL result one brief needs, fetched in one connection.
+"""The query step: every SQL result one brief needs, fetched on one consistent view.
 
 Nothing here computes: it decides which spans to ask about (the period, its
-comparisons cut like-for-like, the trend window, the RFM snapshots) and runs
-the files in ``sql/``. Aggregation happens in SQL; the only per-customer
-results are the two RFM tables.
+comparisons cut to the same instants, the equal look-back of new customers, the
+trend window, the twelve months before the snapshot and the twelve before those,
+the RFM snapshots and the segment back-test) and runs the files in ``sql/``.
+Aggregation happens in SQL; the per-customer results are the RFM tables, each
+customer's sales for the back-test, and the sales per country and customer.
 """
 
 from __future__ import annotations
@@ -17,25 +19,34 @@ import pandas as pd
 
 from lgs_reports.errors import PeriodError
 from lgs_reports.formatting import date
-from lgs_reports.periods import Coverage, Period
+from lgs_reports.periods import Comparison, Coverage, Period, Span, lookback_months, months_before
 from lgs_reports.queries import Reader
+
+MAX_LOOKBACK = 12  # months: new-customer counts compare on at most a year of look-back
+LARGEST_CORRECTIONS = 5
 
 
 @dataclasses.dataclass(frozen=True)
-class Span:
-    """A span of days that a total is computed over (a period, or a comparison cut to match)."""
+class Lookback:
+    """New or returning customers of two spans on equal look-back (BRIEF_SPEC, look-back).
 
-    name: str  # current, yoy or mom
-    title: str  # how the brief names it: "2010", "1 Jan - 9 Dec 2010"
-    start: dt.date
-    end: dt.date  # inclusive
+    Both spans are recounted as customers with an order in the span and none in the
+    ``months`` calendar months before it; ``months`` is the shorter look-back of the
+    two, at most 12. None of this exists when the shorter look-back is 0 months.
+    """
 
-    @property
-    def binds(self) -> dict[str, dt.datetime]:
-        return {
-            "start": dt.datetime.combine(self.start, dt.time()),
-            "end": dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()),
-        }
+    months: int
+    current: pd.DataFrame  # new_or_returning of the period's side
+    other: pd.DataFrame  # new_or_returning of the side compared with
+
+
+@dataclasses.dataclass(frozen=True)
+class Backtest:
+    """The RFM scoring one window earlier, and what its customers spent in the next window."""
+
+    snapshot: dt.date  # the brief's snapshot minus the RFM window
+    values: pd.DataFrame  # rfm_values at that snapshot
+    following: pd.DataFrame  # customer_sales from that snapshot to the brief's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,82 +54,114 @@ class Dataset:
     period: Period
     coverage: Coverage
     is_sample: bool
-    spans: dict[str, Span]  # current, yoy, (mom)
+    comparisons: dict[str, Comparison]  # yoy, and mom for a month; available or not
+    totals: dict[str, pd.DataFrame]  # period_totals: current, yoy, mom, trailing, ... (`side_key`)
+    lookbacks: dict[str, Lookback]  # by comparison key, and "trailing"; absent: no equal look-back
+    trailing: tuple[Span, Span | None]  # the 365 days to the snapshot, and the 365 before
     monthly: pd.DataFrame  # monthly_sales from the first data month to the period's end
-    totals: dict[str, pd.DataFrame]  # period_totals per span
-    countries: dict[str, pd.DataFrame]  # country_sales for current and yoy
+    countries: pd.DataFrame  # customer_country_sales: the period against yoy (if any)
+    trailing_countries: pd.DataFrame | None  # customer_country_sales: trailing against before
     amount_stats: pd.DataFrame
     amount_histogram: pd.DataFrame
     histogram_width: float
     rfm: pd.DataFrame  # rfm_values at the period's snapshot
     rfm_previous: pd.DataFrame  # rfm_values at the previous period's snapshot
     previous_snapshot: dt.date
+    backtest: Backtest | None  # None when the data does not reach back two windows
     rfm_window_days: int
+    corrections: pd.DataFrame  # largest_corrections of the period
     quality: pd.DataFrame  # data_quality for the period
     quality_all: pd.DataFrame  # data_quality for the whole warehouse
+    totals_all: pd.DataFrame  # period_totals for the whole warehouse
     duplicate_days: pd.DataFrame  # whole warehouse
     non_product_codes: pd.DataFrame
     load_history: pd.DataFrame
     window: pd.DataFrame
 
-
-def span_title(start: dt.date, end: dt.date, period: Period) -> str:
-    if start == period.start and end == period.end:
-        return period.title
-    first = f"{start.day} {start:%b}" + ("" if start.year == end.year else f" {start.year}")
-    return f"{first} – {end.day} {end:%b %Y}"
+    @property
+    def current(self) -> Span:
+        return self.coverage.current
 
 
-def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
-    """Run every query of the brief for ``period``; PeriodError if it has no data.
+def side_key(comparison: Comparison, current: Span) -> str:
+    """The totals key of the period's side of a comparison: ``current``, unless the start of
+    the data cut both sides to the same days (``current@yoy``)."""
+    return "current" if comparison.current == current else f"current@{comparison.key}"
 
-    The queries are submitted slowest first (the two RFM tables), so that with two
-    connections they run side by side while the quick ones fill in around them.
-    """
+
+def data_window(reader: Reader) -> tuple[pd.DataFrame, dt.datetime, dt.datetime]:
+    """The warehouse's extent; PeriodError when it holds no invoices."""
     window = reader.run("data_window")
     first, last = window.at[0, "first_invoice"], window.at[0, "last_invoice"]
     if pd.isna(last):
         raise PeriodError(
             "the warehouse holds no invoices yet; load data first (lgs-reports load FILE)"
         )
-    coverage = Coverage(period, first.to_pydatetime(), last.to_pydatetime())
+    return window, first.to_pydatetime(), last.to_pydatetime()
+
+
+def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
+    """Run every query of the brief for ``period``; PeriodError if it has no data.
+
+    The queries are submitted slowest first (the RFM tables), so that with two
+    connections they run side by side while the quick ones fill in around them.
+    """
+    window, first, last = data_window(reader)
+    coverage = Coverage(period, first, last)
     if coverage.covered_days == 0:
         raise PeriodError(
             f"period {period.label} has no transactions: the data covers "
             f"{date(first)} to {date(last)}; choose a period inside it"
         )
-    spans = {
-        "current": Span(
-            "current",
-            span_title(coverage.data_start, coverage.data_end, period),
-            coverage.data_start,
-            coverage.data_end,
-        )
-    }
-    for name, other in period.comparisons():
-        cut = coverage.like_for_like(other)
-        spans[name] = Span(name, span_title(cut.start, cut.end, other), cut.start, cut.end)
+    current = coverage.current
+    comparisons = {c.key: c for c in coverage.comparisons()}
+    trailing = coverage.trailing(rfm_window_days)
     snapshot = coverage.snapshot
     previous_snapshot = min(period.before().end + dt.timedelta(days=1), snapshot)
-    current = spans["current"].binds
     whole = {
         "start": dt.datetime.combine(first.date(), dt.time()),
-        "end": dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time()),
+        "end": coverage.end_instant,
     }
-    history_start = min(first.date().replace(day=1), period.trend_start)
+
     rfm = _rfm(reader, snapshot, rfm_window_days)
     rfm_previous = _rfm(reader, previous_snapshot, rfm_window_days)
+    backtest_snapshot = snapshot - dt.timedelta(days=rfm_window_days)
+    backtest = None
+    if backtest_snapshot - dt.timedelta(days=rfm_window_days) >= first.date():
+        backtest = (
+            backtest_snapshot,
+            _rfm(reader, backtest_snapshot, rfm_window_days),
+            reader.submit(
+                "customer_sales",
+                start=_midnight(backtest_snapshot),
+                end=_midnight(snapshot),
+            ),
+        )
     monthly = reader.submit(
         "monthly_sales",
-        start=dt.datetime.combine(history_start, dt.time()),
-        end=dt.datetime.combine(period.end_exclusive, dt.time()),
+        start=_midnight(min(first.date().replace(day=1), period.trend_start)),
+        end=_midnight(period.end_exclusive),
     )
+    spans: dict[str, Span] = {"current": current}
+    for c in comparisons.values():
+        if c.available:
+            spans[c.key] = c.other
+            if c.current != current:
+                spans[side_key(c, current)] = c.current
+    spans["trailing"] = trailing[0]
+    if trailing[1] is not None:
+        spans["trailing_before"] = trailing[1]
     totals = {name: reader.submit("period_totals", **span.binds) for name, span in spans.items()}
-    countries = {
-        name: reader.submit("country_sales", **spans[name].binds) for name in ("current", "yoy")
-    }
-    stats = reader.submit("invoice_amount_stats", **current)
-    quality = reader.submit("data_quality", **current)
+    totals_all = reader.submit("period_totals", **whole)
+    lookbacks = _lookbacks(reader, first, comparisons, trailing)
+    yoy = comparisons["yoy"]
+    countries = _country_sales(reader, yoy.current or current, yoy.other)
+    trailing_countries = (
+        _country_sales(reader, trailing[0], trailing[1]) if trailing[1] is not None else None
+    )
+    stats = reader.submit("invoice_amount_stats", **current.binds)
+    corrections = reader.submit("largest_corrections", **current.binds, rows=LARGEST_CORRECTIONS)
+    quality = reader.submit("data_quality", **current.binds)
     quality_all = reader.submit("data_quality", **whole)
     duplicate_days = reader.submit("duplicate_days", **whole)
     non_product_codes = reader.submit("non_product_codes")
@@ -128,13 +171,15 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
     if (
         int(current_totals.at[0, "placed_orders"]) + int(current_totals.at[0, "cancelled_orders"])
         == 0
+        and float(current_totals.at[0, "gross"]) == 0
+        and float(current_totals.at[0, "cancellations"]) == 0
     ):
         raise PeriodError(f"period {period.label} has no sales transactions; choose another period")
     p85 = stats.result().at[0, "p85"]
     width = nice_bin_width(p85 if not pd.isna(p85) else 0.0)
     histogram = reader.run(
         "invoice_amount_histogram",
-        **current,
+        **current.binds,
         width=width,
         ceiling=float(p85) if not pd.isna(p85) else 0.0,
     )
@@ -142,19 +187,30 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         period=period,
         coverage=coverage,
         is_sample=bool(window.at[0, "is_sample"]),
-        spans=spans,
-        monthly=monthly.result(),
+        comparisons=comparisons,
         totals={name: future.result() for name, future in totals.items()},
-        countries={name: future.result() for name, future in countries.items()},
+        lookbacks={
+            key: Lookback(months, now.result(), then.result())
+            for key, (months, now, then) in lookbacks.items()
+        },
+        trailing=trailing,
+        monthly=monthly.result(),
+        countries=countries.result(),
+        trailing_countries=trailing_countries.result() if trailing_countries else None,
         amount_stats=stats.result(),
         amount_histogram=histogram,
         histogram_width=width,
         rfm=rfm.result(),
         rfm_previous=rfm_previous.result(),
         previous_snapshot=previous_snapshot,
+        backtest=(
+            Backtest(backtest[0], backtest[1].result(), backtest[2].result()) if backtest else None
+        ),
         rfm_window_days=rfm_window_days,
+        corrections=corrections.result(),
         quality=quality.result(),
         quality_all=quality_all.result(),
+        totals_all=totals_all.result(),
         duplicate_days=duplicate_days.result(),
         non_product_codes=non_product_codes.result(),
         load_history=load_history.result(),
@@ -162,8 +218,58 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
     )
 
 
+def equal_lookback(first: dt.datetime, current: Span, other: Span) -> int:
+    """N of "new or returning after N months": the shorter look-back, at most 12."""
+    return min(
+        lookback_months(first, current.start.date()),
+        lookback_months(first, other.start.date()),
+        MAX_LOOKBACK,
+    )
+
+
+def _lookbacks(
+    reader: Reader,
+    first: dt.datetime,
+    comparisons: dict[str, Comparison],
+    trailing: tuple[Span, Span | None],
+) -> dict[str, tuple[int, Future[pd.DataFrame], Future[pd.DataFrame]]]:
+    pairs = {c.key: (c.current, c.other) for c in comparisons.values() if c.available}
+    if trailing[1] is not None:
+        pairs["trailing"] = trailing
+    result = {}
+    for key, (now, then) in pairs.items():
+        assert now is not None and then is not None
+        months = equal_lookback(first, now, then)
+        if months == 0:
+            continue  # no earlier data to tell a new customer from a returning one
+        result[key] = (
+            months,
+            *(
+                reader.submit(
+                    "new_or_returning", **span.binds, since=months_before(span.start, months)
+                )
+                for span in (now, then)
+            ),
+        )
+    return result
+
+
+def _country_sales(reader: Reader, span: Span, previous: Span | None) -> Future[pd.DataFrame]:
+    before = previous or Span("none", "", span.start, span.start)  # an empty span: no sales
+    return reader.submit(
+        "customer_country_sales",
+        **span.binds,
+        previous_start=before.start,
+        previous_end=before.end,
+    )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
 def _rfm(reader: Reader, snapshot: dt.date, window_days: int) -> Future[pd.DataFrame]:
-    at = dt.datetime.combine(snapshot, dt.time())
+    at = _midnight(snapshot)
     return reader.submit(
         "rfm_values", snapshot=at, window_start=at - dt.timedelta(days=window_days)
     )

@@ -413,6 +413,10 @@ def _kpi_line(kpi: Mapping[str, Any]) -> KpiLine:
     unit = kpi.get("unit")
     change = _number(kpi.get("change"))
     comparison = kpi.get("comparison")
+    yoy = (kpi.get("comparisons") or {}).get("yoy")
+    basis = formatting.kpi_basis(yoy, unit) if isinstance(yoy, Mapping) else None
+    if comparison and basis:  # new customers: the change compares a recount, not the value
+        comparison = f"{comparison}, {basis}"
     return KpiLine(
         label=str(kpi.get("label") or kpi.get("key") or "?"),
         value=formatting.kpi_value(_number(kpi.get("value")), unit),

@@ -17,9 +17,10 @@ from typing import Any
 
 import lgs_reports
 from lgs_reports.analysis import Analysis
+from lgs_reports.periods import Span
 from lgs_reports.recommendations import Recommendation
 
-SCHEMA = "lgs-reports/figures/1"
+SCHEMA = "lgs-reports/figures/2"
 
 
 def _money(value: float | None) -> float | None:
@@ -57,6 +58,8 @@ def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> d
             "partial": cov.partial,
             "partial_note": cov.note,
             "last_month_days": list(cov.last_month_days) if cov.last_month_days else None,
+            "until": _iso(cov.current.end),
+            "lookback_months": cov.lookback,
             "snapshot": _iso(cov.snapshot),
         },
         "data_window": {
@@ -66,11 +69,13 @@ def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> d
             "customers": int(data.window.at[0, "customers"]),
         },
         "sample_data": data.is_sample,
-        "comparisons": [
-            {"key": s.name, "title": s.title, "start": _iso(s.start), "end": _iso(s.end)}
-            for s in data.spans.values()
-        ],
+        "comparisons": _comparisons(a),
+        "trailing": {
+            "last": _span(data.trailing[0]),
+            "before": _span(data.trailing[1]) if data.trailing[1] else None,
+        },
         "kpis": [_kpi(k) for k in a.kpis],
+        "cancellations": _cancellations(a),
         "monthly": [_month(m) for m in a.trend.window],
         "invoice_amounts": _amounts(a),
         "countries": _countries(a),
@@ -92,10 +97,41 @@ def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> d
     }
 
 
+def _span(span: Span) -> dict[str, Any]:
+    return {"title": span.title, "start": _iso(span.start), "end": _iso(span.end)}
+
+
+def _comparisons(a: Analysis) -> list[dict[str, Any]]:
+    """The period's span, then each comparison: the instants each side covers, or why none."""
+    data = a.dataset
+    result = [{"key": "current", "available": True, **_span(data.current), "reason": None}]
+    for c in data.comparisons.values():
+        entry: dict[str, Any] = {"key": c.key, "available": c.available}
+        if c.other is not None and c.current is not None:
+            entry.update(_span(c.other))
+            entry["current"] = None if c.current == data.current else _span(c.current)
+            lookback = data.lookbacks.get(c.key)
+            entry["lookback_months"] = lookback.months if lookback else None
+        else:
+            entry.update(title=c.period.title, start=None, end=None, current=None)
+            entry["lookback_months"] = None
+        entry["reason"] = c.reason
+        result.append(entry)
+    return result
+
+
 def _kpi(k: Any) -> dict[str, Any]:
     scale = _ratio if k.unit == "ratio" else _money
     comparisons = {
-        c.key: {"title": c.title, "value": scale(c.value), "change": _ratio(c.change)}
+        c.key: {
+            "title": c.title,
+            "available": c.available,
+            "value": scale(c.value),
+            "change": _ratio(c.change),
+            "current": scale(c.current),
+            "lookback_months": c.lookback_months,
+            "note": c.note,
+        }
         for c in k.comparisons
     }
     yoy = comparisons.get("yoy", {})
@@ -120,6 +156,9 @@ def _month(m: Any) -> dict[str, Any]:
         "cancellations": _money(m.cancellations),
         "net": _money(m.net),
         "growth": _ratio(m.growth),
+        "product_cancelled": _money(m.product_cancelled),
+        "fee_value": _money(m.fee_value),
+        "correction_value": _money(m.correction_value),
         "placed_orders": m.placed_orders,
         "cancelled_orders": m.cancelled_orders,
         "cancellation_rate": _ratio(m.cancellation_rate),
@@ -130,7 +169,9 @@ def _month(m: Any) -> dict[str, Any]:
         "partial": m.partial,
         "days_covered": m.days_covered,
         "days_in_month": m.days_in_month,
+        "lookback_months": m.lookback_months,
         "left_censored": m.left_censored,
+        "short_lookback": m.short_lookback,
         "in_period": m.in_period,
     }
 
@@ -162,6 +203,12 @@ def _country(r: Any) -> dict[str, Any]:
         "placed_orders": r.placed_orders,
         "active_customers": r.active_customers,
         "countries": r.countries,
+        "top_customer": r.top_customer,
+        "top_customer_share": _ratio(r.top_customer_share),
+        "mover": r.mover,
+        "mover_change": _money(r.mover_change) if r.previous_net is not None else None,
+        "mover_share": _ratio(r.mover_share),
+        "is_account": r.is_account,
     }
 
 
@@ -206,6 +253,23 @@ def _segments(a: Analysis) -> dict[str, Any]:
             "columns": list(s.migration.columns),
             "counts": [list(r) for r in s.migration.counts],
         },
+        "backtest": (
+            {
+                "snapshot": _iso(s.backtest.snapshot),
+                "segments": [
+                    {
+                        "segment": x.segment,
+                        "customers": x.customers,
+                        "window_net": _money(x.window_net),
+                        "following_net": _money(x.following_net),
+                        "loss_share": _ratio(x.loss_share),
+                    }
+                    for x in s.backtest.losses
+                ],
+            }
+            if s.backtest
+            else None
+        ),
         "action_lists": [
             {
                 "segment": x.segment,
@@ -225,9 +289,35 @@ def _counts(q: Any) -> dict[str, Any]:
     return {k: (_money(v) if isinstance(v, float) else v) for k, v in values.items()}
 
 
+def _cancellations(a: Analysis) -> dict[str, Any]:
+    """The three kinds of cancellation (and the invoices that are not orders), period and
+    whole warehouse, with the period's largest corrections."""
+    q = a.quality
+    return {
+        "period": _counts(q.cancellations),
+        "warehouse": _counts(q.cancellations_all),
+        "largest_corrections": [
+            {
+                "invoice_no": c.invoice_no,
+                "invoice_date": _iso(c.invoice_date),
+                "stock_code": c.stock_code,
+                "description": c.description,
+                "quantity": c.quantity,
+                "amount": _money(c.amount),
+                "customer_id": c.customer_id,
+                "placed_invoice": c.placed_invoice,
+                "placed_date": _iso(c.placed_date),
+                "minutes_after": c.minutes_after,
+            }
+            for c in q.largest_corrections
+        ],
+    }
+
+
 def _quality(a: Analysis) -> dict[str, Any]:
     q = a.quality
     return {
+        "lookback_months": q.lookback_months,
         "period": _counts(q.period),
         "warehouse": _counts(q.warehouse),
         "duplicate_clusters": [

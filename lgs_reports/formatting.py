@@ -43,6 +43,13 @@ def money_short(value: float | None) -> str:
     return sign + text
 
 
+def money_change(value: float | None) -> str:
+    """A change in money for prose: ``+£104k``, ``−£540k``."""
+    if _missing(value):
+        return "–"
+    return ("+" if value >= 0.5 else "") + money_short(value)
+
+
 def money_axis(value: float, _pos: object = None) -> str:
     """Tick labels for a money axis (matplotlib FuncFormatter signature)."""
     v = abs(value)
@@ -55,10 +62,24 @@ def money_axis(value: float, _pos: object = None) -> str:
 
 
 def number(value: float | None, decimals: int = 0) -> str:
-    """``1,234`` with thousands separators; an en dash when missing."""
+    """``1,234`` with thousands separators, ``−80,995`` (a true minus); an en dash when missing."""
     if _missing(value):
         return "–"
-    return f"{value:,.{decimals}f}"
+    text = f"{value:,.{decimals}f}"
+    if not text.startswith("-"):
+        return text
+    return ("−" if text.strip("-0.,") else "") + text[1:]  # no sign on a rounded zero
+
+
+def duration(minutes: float | None) -> str:
+    """``12 min``, ``22 h``, ``3 days``: how long after something happened."""
+    if _missing(minutes):
+        return "–"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h"
+    return f"{minutes / 1440:.0f} days"
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
@@ -126,6 +147,20 @@ def kpi_change(value: float | None, kind: str | None, unit: str | None = None) -
     return change_points(value) if kind == "points" else change(value)
 
 
+def kpi_basis(comparison: dict, unit: str | None) -> str | None:
+    """What a KPI's change compares when it is not the KPI's own value against the other's:
+    ``new or returning after 1 month: 3,452 vs 3,354`` (new customers on equal look-back),
+    or the period's side cut to the comparison's days. None for a plain comparison."""
+    current = comparison.get("current")
+    if current is None:
+        return None
+    pair = f"{kpi_value(current, unit)} vs {kpi_value(comparison.get('value'), unit)}"
+    months = comparison.get("lookback_months")
+    if months:
+        return f"new or returning after {months} month{'s' if months != 1 else ''}: {pair}"
+    return f"over the same days: {pair}"
+
+
 def change_tone(value: float | None, higher_is_better: bool) -> str:
     """``good``, ``bad`` or ``flat`` (no change or unknown): the colour of a change's arrow."""
     if arrow(value) == "▶":
@@ -140,6 +175,19 @@ def date(value: dt.date | dt.datetime | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return f"{value.day} {value:%b %Y}"
+
+
+def until(end: dt.datetime | str | None) -> str:
+    """`` to 12:50`` when a span stops inside its last day (``end`` is the first instant
+    after it, a minute after the last invoice's), else nothing."""
+    if end is None:
+        return ""
+    if isinstance(end, str):
+        end = dt.datetime.fromisoformat(end)
+    if end.time() == dt.time():
+        return ""
+    last = end - dt.timedelta(minutes=1)
+    return f" to {last:%H:%M}"
 
 
 def month(value: dt.date | dt.datetime | str | None) -> str:

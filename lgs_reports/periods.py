@@ -123,9 +123,89 @@ def latest_complete_month(last_transaction: dt.datetime) -> Period:
     return month if day == month.end else month.before()
 
 
+def lookback_months(first_data: dt.datetime | dt.date, day: dt.date) -> int:
+    """Calendar months from the first transaction's month to ``day``'s month (Dec 2009 to
+    Jan 2010: 1): how far back a customer's "first order" can be seen from ``day``."""
+    months = (day.year - first_data.year) * 12 + day.month - first_data.month
+    return max(0, months)
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time ``months`` calendar months earlier (the last day if shorter)."""
+    first = add_months(moment.date().replace(day=1), -months)
+    last_day = calendar.monthrange(first.year, first.month)[1]
+    return dt.datetime.combine(first.replace(day=min(moment.day, last_day)), moment.time())
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """The instants a total is computed over: ``start`` up to, not including, ``end``."""
+
+    name: str  # current, yoy, mom (or trailing, trailing_before)
+    title: str  # how the brief names it: "2010", "1 Jan – 9 Dec 2010"
+    start: dt.datetime
+    end: dt.datetime  # the first instant after the span
+
+    @property
+    def binds(self) -> dict[str, dt.datetime]:
+        return {"start": self.start, "end": self.end}
+
+    @property
+    def last_day(self) -> dt.date:
+        return (self.end - dt.timedelta(microseconds=1)).date()
+
+    @property
+    def cut_time(self) -> dt.time | None:
+        """The time of day the span stops at on its last day, when it stops inside a day."""
+        return None if self.end.time() == dt.time() else self.end.time()
+
+    @property
+    def days(self) -> int:
+        """Calendar days the span touches."""
+        return (self.last_day - self.start.date()).days + 1
+
+
+def span_title(start: dt.date, end: dt.date, period: Period) -> str:
+    """``2010`` for the whole period, else ``1 Jan – 9 Dec 2010`` (``end`` inclusive)."""
+    if start == period.start and end == period.end:
+        return period.title
+    first = f"{start.day} {start:%b}" + ("" if start.year == end.year else f" {start.year}")
+    return f"{first} – {end.day} {end:%b %Y}"
+
+
+def _span(name: str, start: dt.datetime, end: dt.datetime, period: Period) -> Span:
+    last = (end - dt.timedelta(microseconds=1)).date()
+    return Span(name, span_title(start.date(), last, period), start, end)
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """The period against one comparison period, over the instants both have data for.
+
+    ``current`` is the period's side: the whole of the period's data unless the data
+    starts inside the comparison period, when both sides are cut to the same days.
+    Without a comparison (under half of the comparison period has data), ``current``
+    and ``other`` are None and ``reason`` says why.
+    """
+
+    key: str  # yoy or mom
+    period: Period  # the whole comparison period
+    current: Span | None
+    other: Span | None
+    reason: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.other is not None
+
+
 @dataclasses.dataclass(frozen=True)
 class Coverage:
-    """How much of a period the data covers."""
+    """How much of a period the data covers, and what it can be compared with."""
 
     period: Period
     first_data: dt.datetime
@@ -140,6 +220,12 @@ class Coverage:
         return min(self.period.end, self.last_data.date())
 
     @property
+    def end_instant(self) -> dt.datetime:
+        """The first instant after the data: the minute after the last invoice's minute."""
+        minute = self.last_data.replace(second=0, microsecond=0)
+        return minute + dt.timedelta(minutes=1)
+
+    @property
     def covered_days(self) -> int:
         return max(0, (self.data_end - self.data_start).days + 1)
 
@@ -151,6 +237,11 @@ class Coverage:
     @property
     def ends_inside(self) -> bool:
         return self.last_data.date() < self.period.end
+
+    @property
+    def lookback(self) -> int:
+        """The period's look-back in calendar months (see `lookback_months`)."""
+        return lookback_months(self.first_data, self.period.start)
 
     @property
     def last_month_days(self) -> tuple[int, int] | None:
@@ -184,17 +275,66 @@ class Coverage:
             parts.append(f"{self.period.title} has {self.covered_days} of {self.period.days} days")
         return "; ".join(parts)
 
-    def like_for_like(self, other: Period) -> Period:
-        """``other`` cut to the same days of the period that the data covers.
+    @property
+    def current(self) -> Span:
+        """The period's data: from its first day (or the data's) to its end (or the data's)."""
+        end = min(_midnight(self.period.end_exclusive), self.end_instant)
+        return _span("current", _midnight(self.data_start), end, self.period)
 
-        A partial 2011 (data through 9 Dec) is compared with 1 Jan - 9 Dec 2010,
-        not with the whole of 2010, so that a missing three weeks never reads as
-        a collapse. A complete period is compared with the whole of ``other``.
+    def comparison(self, key: str, other: Period) -> Comparison:
+        """The period against ``other`` over the instants both have data for (BRIEF_SPEC,
+        "Comparisons").
+
+        A complete period is compared with the whole of ``other``. A period cut short by
+        the end of the data (9 Dec 2011, 12:50) is compared up to the same moment of
+        ``other`` (9 Dec 2010, 12:50, or 9 Nov 2011, 12:50, for the month before), and
+        always compared. When the data starts inside ``other``, both sides keep only the
+        days with data in both, and when that leaves less than half of ``other`` there is
+        no comparison.
         """
-        if not self.partial:
-            return other
-        offset_start = (self.data_start - self.period.start).days
-        offset_end = (self.data_end - self.period.start).days
-        start = other.start + dt.timedelta(days=offset_start)
-        end = min(other.end, other.start + dt.timedelta(days=offset_end))
-        return Period(other.kind, start, end)
+        months = (self.period.start.year - other.start.year) * 12 + (
+            self.period.start.month - other.start.month
+        )
+        first_day = _midnight(self.first_data.date())
+        other_end = _midnight(other.end_exclusive)
+        current = self.current
+        start = months_before(current.start, months)
+        end = (
+            other_end
+            if current.end == _midnight(self.period.end_exclusive)
+            else min(months_before(current.end, months), other_end)
+        )
+        with_data = (other_end - max(_midnight(other.start), first_day)).days
+        if 2 * with_data < other.days or end <= max(start, first_day):
+            first = self.first_data.date()
+            return Comparison(key, other, None, None, f"the data starts {first.day} {first:%b %Y}")
+        if start < first_day:  # the data starts inside other: both sides keep the same days
+            start = first_day
+            current = _span("current", months_before(first_day, -months), current.end, self.period)
+        return Comparison(key, other, current, _span(key, start, end, other))
+
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """``yoy`` (a year earlier) always, and ``mom`` (the month before) for a month."""
+        return tuple(self.comparison(key, other) for key, other in self.period.comparisons())
+
+    def trailing(self, days: int) -> tuple[Span, Span | None]:
+        """The ``days`` (365) before the snapshot, cut at the end of the data, and the same
+        span ``days`` earlier; None for the earlier one when the data does not reach back.
+
+        What trend rules measure, so that a month, a quarter and a year brief that end at
+        the same moment measure the same twelve months.
+        """
+        snapshot = _midnight(self.snapshot)
+        end = min(snapshot, self.end_instant)
+        step = dt.timedelta(days=days)
+        last = _span_label("trailing", snapshot - step, end)
+        if snapshot - 2 * step < _midnight(self.first_data.date()):
+            return last, None
+        return last, _span_label("trailing_before", snapshot - 2 * step, end - step)
+
+
+def _span_label(name: str, start: dt.datetime, end: dt.datetime) -> Span:
+    """A span that is not a calendar period: titled by its days."""
+    last = (end - dt.timedelta(microseconds=1)).date()
+    first = f"{start.day} {start:%b}" + ("" if start.year == last.year else f" {start.year}")
+    return Span(name, f"{first} – {last.day} {last:%b %Y}", start, end)

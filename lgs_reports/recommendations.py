@@ -1,33 +1,55 @@
 """The recommend step: rules over the measured figures, each quoting its evidence.
 
-A rule fires only on evidence in this period's numbers and says what revenue
-is at stake, computed from those numbers (the formula is in its docstring and
-in the brief's method section). Recommendations are ordered by revenue at stake.
-Nothing here is written in advance: a rule that finds no evidence says nothing.
+Revenue at stake has one definition for every rule (BRIEF_SPEC, version 2), so
+that a month, a quarter and a year brief rank their rules on the same footing:
+the net sales of the next 12 months that the finding puts at risk (or could
+add) without action, estimated from history, never an upper bound.
+
+- A segment: its customers' net sales in the RFM window times the share of its
+  spend that the same segment lost in the following window, measured one
+  window earlier (`SegmentBacktest`). Without the data for that back-test the
+  rule says it cannot estimate, and ranks last.
+- A trend: the change measured over the 365 days to the snapshot against the
+  365 days before (complete months for the off-peak rule), net of gains and
+  losses, carried forward 12 months. Without those two years of data, no trend
+  rule fires.
+
+A rule fires only on a difference larger than its noise: never on a comparison
+without equal look-back, on one account (a country that is mostly one customer
+becomes a named account action), on one order (one invoice's cancellation, a
+correction), or on a month's timing (one month's fall that others offset).
+Recommendations are ordered by revenue at stake; nothing here is written in
+advance: a rule that finds no evidence says nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 
-from lgs_reports.analyses.segments import LAPSED
+from lgs_reports.analyses.countries import CountryRow
+from lgs_reports.analyses.kpis import returning_count
 from lgs_reports.analysis import Analysis
+from lgs_reports.config import SEGMENTS
 from lgs_reports.formatting import (
     change,
     date,
     join_names,
+    money_change,
     money_short,
     month,
     number,
     percent,
 )
 
+MATERIAL_SHARE = 0.01  # a segment's loss worth a recommendation: 1% of a year's net sales
+MIN_CUSTOMERS = 10  # fewer customers in a segment (now or a window earlier) are anecdotes
 PEAK_MONTHS = 3  # the season is the three calendar months with the highest average net sales
 COUNTRY_MIN_SHARE = 0.01  # countries below 1% of sales are too small to act on alone
 COUNTRY_SWING = 0.20  # a country that grew or fell by 20% or more
-CANCELLATION_RATE_ALERT = 0.10
-OFF_PEAK_LIFT = 0.10  # the lift a campaign is assumed to win in a weak month
+NOISE_SIGMAS = 2  # a count moves by chance about sqrt(n); beyond 2 sqrt(n) it is a change
+LISTED = 5  # names listed in a recommendation's text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,242 +58,385 @@ class Recommendation:
     title: str
     text: str  # what to do, with the numbers
     evidence: str  # the measured facts the rule fired on
-    at_stake: float  # GBP
+    at_stake: float | None  # GBP over the next 12 months; None: cannot be estimated
     basis: str  # how at_stake was computed
+    concerns: float = 0.0  # the net sales the finding is about: orders those without at_stake
     rank: int = 0
 
 
-Rule = Callable[[Analysis], Recommendation | None]
+Rule = Callable[[Analysis], Iterator[Recommendation]]
 
 
-def win_back_cant_lose(a: Analysis) -> Recommendation | None:
-    """Can't Lose: frequent buyers gone quiet. At stake: their net sales in the RFM window."""
-    s = a.segments.summary_of("Can't Lose")
-    if not s.customers:
-        return None
-    return Recommendation(
-        key="win_back_cant_lose",
-        title="Win back the Can't Lose customers",
-        text=(
-            f"Have account managers call the {number(s.customers)} Can't Lose customers with a "
-            f"personal win-back offer. They bought {s.avg_frequency:.1f} times each in the last "
-            f"{a.segments.window_days} days but have not ordered for {s.avg_recency:.0f} days on "
-            "average; the largest are listed in the Segments section and in cant-lose.csv."
-        ),
-        evidence=(
-            f"{number(s.customers)} customers, {money_short(s.monetary)} net sales in the "
-            f"{a.segments.window_days} days to {date(a.segments.snapshot)}, "
-            f"average recency {s.avg_recency:.0f} days"
-        ),
-        at_stake=s.monetary,
-        basis="their net sales in the RFM window",
-    )
+# --------------------------------------------------------------------------- segments
+
+_SEGMENT_RULES = {
+    # segment: (title, what the customers did; the action comes from the settings)
+    "Champions": ("Keep the Champions", "buy most often and most recently"),
+    "Loyal Customers": (
+        "Keep the Loyal Customers from slipping",
+        "buy often but less recently than the Champions",
+    ),
+    "Potential Loyalists": ("Grow the Potential Loyalists", "bought recently, a few times"),
+    "New Customers": ("Bring the New Customers back", "placed their first orders recently"),
+    "Promising": ("Win a second order from Promising customers", "bought recently, once"),
+    "Need Attention": ("Look after the Need Attention customers", "are slowing down"),
+    "About to Sleep": ("Wake the About to Sleep customers", "have not bought for a while"),
+    "At Risk": ("Reactivate the At Risk customers", "bought regularly but not lately"),
+    "Can't Lose": (
+        "Win back the Can't Lose customers",
+        "were among the most frequent buyers and have gone quiet",
+    ),
+    "Hibernating": ("Decide on the Hibernating customers", "bought rarely and long ago"),
+}
 
 
-def reactivate_at_risk(a: Analysis) -> Recommendation | None:
-    """At Risk: once regular, now lapsing. At stake: their net sales in the RFM window."""
-    s = a.segments.summary_of("At Risk")
-    if not s.customers:
-        return None
-    migration = a.segments.migration
-    slipped = sum(migration.count(before, "At Risk") for before in ("Champions", "Loyal Customers"))
-    evidence = (
-        f"{number(s.customers)} customers, {money_short(s.monetary)} net sales in the window, "
-        f"average recency {s.avg_recency:.0f} days"
-    )
-    if slipped:
-        evidence += f"; {number(slipped)} of them were Champions or Loyal Customers a period ago"
-    return Recommendation(
-        key="reactivate_at_risk",
-        title="Reactivate the At Risk customers",
-        text=(
-            f"Send the {number(s.customers)} At Risk customers a personalised reactivation offer "
-            "built on what they bought before, and check in on service; start with the largest "
-            "(at-risk.csv)."
-        ),
-        evidence=evidence,
-        at_stake=s.monetary,
-        basis="their net sales in the RFM window",
-    )
+def segment_losses(a: Analysis) -> Iterator[Recommendation]:
+    """Each segment whose spend history says it will shrink materially next year.
 
-
-def keep_champions(a: Analysis) -> Recommendation | None:
-    """Champions: at stake is their revenue times the share of last period's Champions who
-    slipped below Loyal Customers (or lapsed) since."""
-    s = a.segments.summary_of("Champions")
-    if not s.customers:
-        return None
-    migration = a.segments.migration
-    row = migration.counts[migration.rows.index("Champions")]
-    before = sum(row)
-    kept = (
-        row[migration.columns.index("Champions")] + row[migration.columns.index("Loyal Customers")]
-    )
-    slip_rate = (before - kept) / before if before else 0.0
-    if not before or slip_rate == 0:
-        return None
-    lapsed = row[migration.columns.index(LAPSED)]
-    return Recommendation(
-        key="keep_champions",
-        title="Keep the Champions",
-        text=(
-            f"Reward the {number(s.customers)} Champions ({percent(s.share_customers)} of "
-            f"customers, {percent(s.share_monetary)} of net sales): early access to new ranges, "
-            "loyalty pricing, and a request for referrals."
-        ),
-        evidence=(
-            f"{number(before - kept)} of last period's {number(before)} Champions "
-            f"({percent(slip_rate)}) slipped below Loyal Customers"
-            + (f", {number(lapsed)} of them stopped buying" if lapsed else "")
-            + f"; Champions hold {money_short(s.monetary)} of net sales in the window"
-        ),
-        at_stake=s.monetary * slip_rate,
-        basis="Champions' net sales in the window times last period's slip rate",
-    )
-
-
-def new_customer_acquisition(a: Analysis) -> Recommendation | None:
-    """Fewer new customers than a year earlier. At stake: the shortfall times what a new
-    customer bought in the period."""
-    now = a.totals["current"]
-    kpi = a.kpi("new_customers").comparison("yoy")
-    if kpi is None or kpi.value is None or now.new_customers >= kpi.value or not now.new_customers:
-        return None
-    shortfall = int(kpi.value) - now.new_customers
-    per_customer = now.new_customer_net / now.new_customers
-    span = a.dataset.spans
-    caveat = ""
-    basis = "missing new customers times the period's net sales per new customer"
-    first = a.dataset.coverage.first_data.date()
-    if (span["yoy"].start - first).days < 365:
-        basis += (
-            f"; an upper bound, since {kpi.title}'s new customers include returning ones "
-            "(less than a year of earlier data)"
+    At stake: the segment's net sales in the window times the share the same segment lost
+    in the window after the snapshot one window earlier. Without that back-test, the
+    priority segments still get their recommendation, saying it cannot be estimated.
+    """
+    s = a.segments
+    year_net = _year_net(a)
+    for segment in SEGMENTS:
+        now = s.summary_of(segment)
+        if now.customers < MIN_CUSTOMERS:
+            continue
+        title, behaviour = _SEGMENT_RULES[segment]
+        csv = now.csv_file.removeprefix("segments/")
+        who = (
+            f"The {number(now.customers)} {_customers(segment)} {behaviour}: "
+            f"{money_short(now.monetary)} net sales in the {s.window_days} days to "
+            f"{date(s.snapshot)}."
         )
-        caveat = (
-            f"; {kpi.title} has less than a year of earlier data (from {date(first)}), so "
-            "some of its new customers were returning ones and the fall is overstated"
+        action = f" {now.action} The customers are listed in {csv}."
+        if s.backtest is None:
+            if now.priority:
+                yield Recommendation(
+                    key=f"segment_{_key(segment)}",
+                    title=title,
+                    text=who + action,
+                    evidence=(
+                        f"{number(now.customers)} customers, {money_short(now.monetary)} net "
+                        f"sales in the window; the data does not reach back two windows, so "
+                        "what such customers go on to spend cannot be measured yet"
+                    ),
+                    at_stake=None,
+                    basis="cannot be estimated: no back-test, the data starts too late",
+                    concerns=now.monetary,
+                )
+            continue
+        then = s.backtest.of(segment)
+        share = then.loss_share
+        if share is None or then.customers < MIN_CUSTOMERS or share <= 0:
+            continue
+        at_stake = now.monetary * share
+        if year_net is None or at_stake < MATERIAL_SHARE * year_net:
+            continue
+        yield Recommendation(
+            key=f"segment_{_key(segment)}",
+            title=title,
+            text=(
+                who + f" The {_customers(segment)} of {date(s.backtest.snapshot)} spent "
+                f"{percent(share, 0)} less in the following year; the same loss on today's "
+                f"{money_short(now.monetary)} is {money_short(at_stake)}." + action
+            ),
+            evidence=(
+                f"{number(now.customers)} customers, {money_short(now.monetary)} net sales in "
+                f"the {s.window_days} days to {date(s.snapshot)}; back-test: the "
+                f"{number(then.customers)} {_customers(segment)} of {date(s.backtest.snapshot)} "
+                f"spent {money_short(then.window_net)} in the {s.window_days} days before and "
+                f"{money_short(then.following_net)} in the {s.window_days} days after "
+                f"({change(-share)})"
+            ),
+            at_stake=at_stake,
+            basis=(
+                "the segment's net sales in the window times the share of spend the same "
+                "segment lost in the following year, measured one year earlier"
+            ),
+            concerns=now.monetary,
         )
-    return Recommendation(
+
+
+def _customers(segment: str) -> str:
+    """``Champions``, ``Loyal Customers``, ``At Risk customers``: a segment as a plural noun."""
+    plural = segment.endswith(("Customers", "Champions", "Loyalists"))
+    return segment if plural else f"{segment} customers"
+
+
+def _key(segment: str) -> str:
+    return segment.lower().replace("'", "").replace(" ", "_")
+
+
+def _year_net(a: Analysis) -> float | None:
+    """Net sales of the 365 days to the snapshot: what materiality is measured against."""
+    t = a.totals.get("trailing")
+    return t.net if t is not None and t.net > 0 else None
+
+
+# --------------------------------------------------------------------------- trends
+
+
+def new_customer_acquisition(a: Analysis) -> Iterator[Recommendation]:
+    """Fewer new or returning customers over the last 365 days than the 365 before, on
+    equal look-back, by more than chance. At stake: the shortfall times what each of this
+    year's new or returning customers bought."""
+    lookback = a.dataset.lookbacks.get("trailing")
+    if lookback is None:
+        return
+    now, then = returning_count(lookback.current), returning_count(lookback.other)
+    shortfall = then - now
+    now_net, then_net = (float(f.at[0, "net"]) for f in (lookback.current, lookback.other))
+    if now == 0 or shortfall <= NOISE_SIGMAS * math.sqrt(then) or then_net <= now_net:
+        return
+    per_customer = now_net / now
+    last, before = a.dataset.trailing
+    assert before is not None
+    n = lookback.months
+    label = f"new or returning after {_months(n)}"
+    yield Recommendation(
         key="new_customer_acquisition",
         title="Win more new customers",
         text=(
-            f"Acquisition fell: {number(now.new_customers)} new customers against "
-            f"{number(kpi.value)} a year earlier. Fund a trade-show and wholesale-directory "
-            "campaign and an onboarding offer for first orders; each new customer brought "
-            f"{money_short(per_customer)} in the period."
+            f"Acquisition fell: {number(now)} customers ordered in the last "
+            f"{a.dataset.rfm_window_days} days with no order in the {_months(n)} before, "
+            f"against {number(then)} a year "
+            "earlier. Fund a trade-show and wholesale-directory campaign and an onboarding "
+            f"offer for first orders; each of these customers brought {money_short(per_customer)}."
         ),
         evidence=(
-            f"{number(now.new_customers)} new customers in {span['current'].title} vs "
-            f"{number(kpi.value)} in {kpi.title} ({change(kpi.change)}); new customers' net "
-            f"sales {money_short(now.new_customer_net)}{caveat}"
+            f"{label}: {number(now)} in {last.title} against {number(then)} in {before.title} "
+            f"({change(now / then - 1)}), beyond the {number(NOISE_SIGMAS * math.sqrt(then))} "
+            f"that chance explains; their net sales {money_short(now_net)} against "
+            f"{money_short(then_net)}"
         ),
-        at_stake=shortfall * per_customer,
-        basis=basis,
+        at_stake=then_net - now_net,
+        basis=(
+            f"the fall in net sales from customers {label} over the last year against the "
+            "year before, carried forward"
+        ),
     )
 
 
-def off_peak_weakness(a: Analysis) -> Recommendation | None:
-    """Off-peak months that fell against the same month a year earlier. At stake: the sum of
-    those shortfalls, or, when none fell, a 10% lift of the off-peak months.
-
-    Only complete months count. The first month of data is left-censored for customers
-    (everyone looks new) but its net sales are whole, so it is compared like any other."""
-    months = [m for m in a.trend.months if not m.partial]
-    if len(months) < 13:
-        return None
+def off_peak_weakness(a: Analysis) -> Iterator[Recommendation]:
+    """Off-peak months of the last 12 complete months that sold less than the same months a
+    year earlier, net of the ones that sold more, and not one month's timing: no single
+    month makes more than half of the net fall. At stake: the net fall."""
+    months = [m for m in a.trend.months if not m.partial and m.month <= a.dataset.period.end]
+    if len(months) < 24:
+        return
     by_calendar: dict[int, list[float]] = {}
     for m in months:
         by_calendar.setdefault(m.month.month, []).append(m.net)
     average = {k: sum(v) / len(v) for k, v in by_calendar.items()}
-    peak = sorted(average, key=lambda k: -average[k])[:PEAK_MONTHS]
+    peak = sorted(average, key=lambda k: (-average[k], k))[:PEAK_MONTHS]
     net_of = {m.month: m.net for m in months}
     last12 = months[-12:]
-    off_peak = [m for m in last12 if m.month.month not in peak]
-    falls = []
-    unmatched = []  # no complete month with positive sales a year earlier to compare with
-    for m in off_peak:
+    changes = []
+    for m in last12:
+        if m.month.month in peak:
+            continue
         before = net_of.get(m.month.replace(year=m.month.year - 1))
-        if before is None or before <= 0:
-            unmatched.append(m)
-        elif m.net < before:
-            falls.append((m, m.net / before - 1, before - m.net))
-    season_share = sum(m.net for m in last12 if m.month.month in peak) / sum(m.net for m in last12)
+        if before is not None and before > 0:
+            changes.append((m, before, m.net - before))
+    if not changes:
+        return
+    net_change = sum(c for *_, c in changes)
+    worst = min(c for *_, c in changes)
+    if net_change >= 0 or worst < net_change / 2:
+        return  # no fall, or a fall that is mostly one month: timing, not a trend
+    falls = [(m, c / before) for m, before, c in changes if c < 0]
+    season = sum(m.net for m in last12 if m.month.month in peak)
+    season_share = season / sum(m.net for m in last12)
     peak_names = "–".join(month(f"2000-{k:02d}-01")[:3] for k in sorted(peak))
-    if falls:
-        listed = ", ".join(f"{month(m.month)} {change(g)}" for m, g, _ in falls)
-        if unmatched:
-            listed += (
-                f"; not compared, no complete month a year earlier: "
-                f"{', '.join(month(m.month) for m in unmatched)}"
-            )
-        return Recommendation(
-            key="off_peak_weakness",
-            title="Lift the off-peak months",
-            text=(
-                f"{len(falls)} of the {len(off_peak)} off-peak months of the last year sold less "
-                "than a year before. Plan campaigns for them (spring and summer ranges, "
-                "wholesale pre-orders for the season) instead of relying on "
-                f"{peak_names}, which made {percent(season_share)} of the year's net sales."
-            ),
-            evidence=f"off-peak months below the year before: {listed}",
-            at_stake=sum(loss for _, _, loss in falls),
-            basis="sum of the off-peak months' shortfalls against the same month a year earlier",
-        )
-    if season_share < 0.30:
-        return None
-    off_total = sum(m.net for m in off_peak)
-    return Recommendation(
+    listed = ", ".join(f"{month(m.month)} {change(g)}" for m, g in falls)
+    yield Recommendation(
         key="off_peak_weakness",
         title="Lift the off-peak months",
         text=(
-            f"The season ({peak_names}) made {percent(season_share)} of the last twelve months' "
-            "net sales. Campaigns in the off-peak months would spread the load; a 10% lift "
-            f"there is worth {money_short(off_total * OFF_PEAK_LIFT)}."
+            f"{len(falls)} of the {len(changes)} off-peak months of the last twelve sold less "
+            f"than a year before, {money_short(-net_change)} in all once the months that grew "
+            "are counted. Plan campaigns for them (spring and summer ranges, wholesale "
+            f"pre-orders for the season) instead of relying on {peak_names}, which made "
+            f"{percent(season_share)} of the twelve months' net sales."
         ),
         evidence=(
-            f"{percent(season_share)} of net sales in three months; off-peak months "
-            f"{money_short(off_total)}"
+            f"off-peak months against the same month a year earlier: {listed}; net of the "
+            f"months that grew {money_change(net_change)}, of which the largest single month "
+            f"{money_change(worst)}"
         ),
-        at_stake=off_total * OFF_PEAK_LIFT,
-        basis="10% of the off-peak months' net sales",
+        at_stake=-net_change,
+        basis=(
+            "the net fall of the off-peak months of the last twelve complete months against "
+            "the same months a year earlier, carried forward a year"
+        ),
     )
 
 
-def country_opportunities(a: Analysis) -> Recommendation | None:
-    """Countries outside the UK growing fast. At stake: their growth in net sales."""
-    c = a.countries
-    growing = [
-        r
-        for r in c.all_rows
-        if r.country != "United Kingdom"
-        and r.change is not None
-        and r.change >= COUNTRY_SWING
-        and r.share is not None
-        and r.share >= COUNTRY_MIN_SHARE
-    ]
-    if not growing:
-        return None
-    growing.sort(key=lambda r: (-(r.change or 0), r.country))  # fastest first
-    listed = ", ".join(
-        f"{r.country} {change(r.change)} ({money_short(r.net)})" for r in growing[:5]
-    ) + _more(len(growing) - 5)
-    gain = sum(r.net - (r.previous_net or 0) for r in growing)
-    among = (
-        f"countries outside the United Kingdom with at least {percent(COUNTRY_MIN_SHARE, 0)} "
-        f"of net sales in {a.dataset.spans['current'].title}"
-    )
-    return Recommendation(
-        key="country_opportunities",
-        title="Invest where countries are growing",
+def cancellations(a: Analysis) -> Iterator[Recommendation]:
+    """Product cancellations that rose over the last 365 days against the 365 before, by
+    more than the largest single invoice's cancellation (not one order). Fees, adjustments
+    and corrections are not cancellations. At stake: the rise, carried forward."""
+    now, then = a.totals.get("trailing"), a.totals.get("trailing_before")
+    if now is None or then is None:
+        return
+    rise = now.cancelled_value - then.cancelled_value
+    largest = -now.largest_cancelled
+    if rise <= 0 or rise <= largest:
+        return
+    last, before = a.dataset.trailing
+    assert before is not None
+    yield Recommendation(
+        key="cancellations",
+        title="Cut cancellations",
         text=(
-            f"Of the {among}, {join_names([r.country for r in growing[:5]])} grew fastest against "
-            f"{c.comparison}. Give their customers local-language catalogues, delivery offers "
-            "and a sales contact."
+            f"Customers cancelled {money_short(now.cancelled_value)} of products in the last "
+            f"{a.dataset.rfm_window_days} days, {money_short(rise)} more than a year earlier "
+            f"({percent(now.cancellation_rate)} of orders). Review the most cancelled products "
+            "and customers for stock-outs, delivery promises and order-entry errors."
+        ),
+        evidence=(
+            f"product cancellations {money_short(now.cancelled_value)} in {last.title} against "
+            f"{money_short(then.cancelled_value)} in {before.title}; "
+            f"{number(now.cancelled_orders)} cancelled orders; the largest single invoice "
+            f"cancelled {money_short(largest)}; "
+            "fees, adjustments and corrections of keying errors are not counted"
+        ),
+        at_stake=rise,
+        basis="the rise in product cancellations over the last 365 days, carried forward a year",
+    )
+
+
+def _country_swings(a: Analysis) -> tuple[list[CountryRow], list[CountryRow], list[CountryRow]]:
+    """Countries outside the UK with at least 1% of sales that moved by 20% or more over
+    the last 365 days: (growing markets, falling markets, moves that are one account)."""
+    c = a.trailing_countries
+    if c is None or c.previous_total_net is None:
+        return [], [], []
+    growing, falling, accounts = [], [], []
+    for r in c.all_rows:
+        if r.country == "United Kingdom" or r.previous_net is None:
+            continue
+        big = (r.share or 0) >= COUNTRY_MIN_SHARE or (
+            c.previous_total_net > 0 and r.previous_net / c.previous_total_net >= COUNTRY_MIN_SHARE
+        )
+        moved = r.change is not None and abs(r.change) >= COUNTRY_SWING
+        if not big or not moved:
+            continue
+        if r.is_account:
+            accounts.append(r)
+        elif (r.change or 0) > 0:
+            growing.append(r)
+        else:
+            falling.append(r)
+    return growing, falling, accounts
+
+
+def country_opportunities(a: Analysis) -> Iterator[Recommendation]:
+    """Markets outside the UK that grew by 20% or more over the last 365 days, not on one
+    account. At stake: their growth, carried forward."""
+    growing, _, _ = _country_swings(a)
+    if not growing:
+        return
+    c = a.trailing_countries
+    assert c is not None
+    growing.sort(key=lambda r: (-(r.change or 0), r.country))
+    shown = growing[:LISTED]
+    listed = ", ".join(
+        f"{r.country} {change(r.change)} ({money_change(r.change_amount)})" for r in shown
+    ) + _more(len(growing) - LISTED)
+    among = _among(a)
+    yield Recommendation(
+        key="country_opportunities",
+        title="Invest where markets are growing",
+        text=(
+            f"{join_names([r.country for r in shown])} grew fastest of the {among}, with no "
+            "single customer behind most of it. Give their customers local-language "
+            "catalogues, delivery offers and a sales contact."
         ),
         evidence=f"among {among}, growing by {percent(COUNTRY_SWING, 0)} or more: {listed}",
-        at_stake=gain,
-        basis="the growing countries' increase in net sales against the comparison span",
+        at_stake=sum(r.change_amount or 0 for r in growing),
+        basis="the growing markets' rise in net sales over the last 365 days, carried forward",
+    )
+
+
+def country_declines(a: Analysis) -> Iterator[Recommendation]:
+    """Markets that fell by 20% or more over the last 365 days, not on one account. At
+    stake: what they lost, carried forward."""
+    _, falling, _ = _country_swings(a)
+    if not falling:
+        return
+    falling.sort(key=lambda r: (r.change_amount or 0, r.country))
+    listed = ", ".join(
+        f"{r.country} {change(r.change)} ({money_change(r.change_amount)})"
+        for r in falling[:LISTED]
+    ) + _more(len(falling) - LISTED)
+    among = _among(a)
+    yield Recommendation(
+        key="country_declines",
+        title="Find out why some markets fell",
+        text=(
+            f"Of the {among}, sales fell sharply in {listed}, across several customers. Ask "
+            "their largest customers why (price, delivery, competition) before the next season."
+        ),
+        evidence=f"among {among}, down {percent(COUNTRY_SWING, 0)} or more: {listed}",
+        at_stake=-sum(r.change_amount or 0 for r in falling),
+        basis="the falling markets' loss of net sales over the last 365 days, carried forward",
+    )
+
+
+def account_swings(a: Analysis) -> Iterator[Recommendation]:
+    """Countries whose swing is mostly one customer: an account to call, not a market.
+    At stake: each account's change over the last 365 days, carried forward."""
+    _, _, accounts = _country_swings(a)
+    if not accounts:
+        return
+    accounts.sort(key=lambda r: (-abs(r.mover_change), r.country))
+    calls = [
+        f"account {r.mover} in {r.country} ({money_change(r.mover_change)} of the country's "
+        f"{money_change(r.change_amount)})"
+        for r in accounts[:LISTED]
+        if r.mover is not None
+    ]
+    if not calls:
+        return
+    at_stake = sum(abs(r.mover_change) for r in accounts if r.mover is not None)
+    yield Recommendation(
+        key="account_swings",
+        title="Call the accounts behind country swings",
+        text=(
+            f"In {join_names([r.country for r in accounts[:LISTED]])} one customer made most "
+            "of the change over the last year: these are accounts to call, not markets to "
+            f"invest in. Call {join_names(calls)}: thank the ones that grew and secure the "
+            "next orders; ask the ones that fell why."
+        ),
+        evidence=(
+            "countries with at least 1% of net sales that moved by "
+            f"{percent(COUNTRY_SWING, 0)} or more where one customer made more than half of "
+            "the net sales or of the change: "
+            + "; ".join(
+                f"{r.country} {change(r.change)}, account {r.mover} "
+                f"{money_change(r.mover_change)}, biggest customer "
+                f"{percent(r.top_customer_share, 0)} of sales"
+                for r in accounts[:LISTED]
+            )
+            + _more(len(accounts) - LISTED)
+        ),
+        at_stake=at_stake,
+        basis=(
+            "the size of each account's change in net sales over the last year, carried "
+            "forward: what a rising account takes away if it stops, what a falling one brings "
+            "back if won back"
+        ),
+    )
+
+
+def _among(a: Analysis) -> str:
+    last = a.dataset.trailing[0]
+    return (
+        f"countries outside the United Kingdom with at least {percent(COUNTRY_MIN_SHARE, 0)} "
+        f"of net sales, {last.title} against the year before"
     )
 
 
@@ -279,84 +444,24 @@ def _more(n: int) -> str:
     return f" and {number(n)} more" if n > 0 else ""
 
 
-def country_declines(a: Analysis) -> Recommendation | None:
-    """Countries that fell sharply. At stake: the net sales they lost."""
-    c = a.countries
-    falling = [
-        r
-        for r in c.all_rows
-        if r.change is not None
-        and r.change <= -COUNTRY_SWING
-        and r.previous_net
-        and c.previous_total_net
-        and r.previous_net / c.previous_total_net >= COUNTRY_MIN_SHARE
-    ]
-    if not falling:
-        return None
-    falling.sort(key=lambda r: r.net - (r.previous_net or 0))
-    listed = ", ".join(f"{r.country} {change(r.change)}" for r in falling[:5]) + _more(
-        len(falling) - 5
-    )
-    lost = sum((r.previous_net or 0) - r.net for r in falling)
-    among = (
-        f"countries with at least {percent(COUNTRY_MIN_SHARE, 0)} of net sales in {c.comparison}"
-    )
-    return Recommendation(
-        key="country_declines",
-        title="Find out why some countries fell",
-        text=(
-            f"Of the {among}, sales fell sharply in {listed}. Ask their largest customers why "
-            "(price, delivery, competition) before the next season."
-        ),
-        evidence=f"among {among}, down {percent(COUNTRY_SWING, 0)} or more: {listed}",
-        at_stake=lost,
-        basis="the net sales these countries lost against the comparison span",
-    )
-
-
-def cancellations(a: Analysis) -> Recommendation | None:
-    """Cancellation rate above 10% or rising. At stake: the value cancelled in the period."""
-    kpi = a.kpi("cancellation_rate")
-    rate = kpi.value
-    yoy = kpi.comparison("yoy")
-    rising = yoy is not None and yoy.change is not None and yoy.change > 0.01
-    if rate is None or (rate < CANCELLATION_RATE_ALERT and not rising):
-        return None
-    value = -a.totals["current"].cancellations
-    trend = ""
-    if yoy is not None and yoy.value is not None:
-        trend = f" ({percent(yoy.value)} in {yoy.title})"
-    return Recommendation(
-        key="cancellations",
-        title="Cut cancellations",
-        text=(
-            f"{percent(rate)} of orders were cancelled{trend}, worth {money_short(value)}. "
-            "Review the most cancelled products and customers for stock-outs, delivery "
-            "promises and order-entry errors."
-        ),
-        evidence=(
-            f"{number(a.totals['current'].cancelled_orders)} cancelled orders of "
-            f"{number(a.totals['current'].placed_orders + a.totals['current'].cancelled_orders)}"
-        ),
-        at_stake=value,
-        basis="the value of the period's cancelled lines",
-    )
+def _months(n: int) -> str:
+    return "1 month" if n == 1 else f"{n} months"
 
 
 RULES: tuple[Rule, ...] = (
+    segment_losses,
     off_peak_weakness,
     new_customer_acquisition,
-    win_back_cant_lose,
-    reactivate_at_risk,
-    keep_champions,
     country_opportunities,
     country_declines,
+    account_swings,
     cancellations,
 )
 
 
 def recommend(analysis: Analysis) -> tuple[Recommendation, ...]:
-    """Every rule that fires, ordered by revenue at stake (largest first), ranked from 1."""
-    fired = [r for rule in RULES if (r := rule(analysis)) is not None and r.at_stake > 0]
-    fired.sort(key=lambda r: (-r.at_stake, r.key))
+    """Every rule that fires, by revenue at stake (largest first; those that cannot be
+    estimated last), ranked from 1."""
+    fired = [r for rule in RULES for r in rule(analysis) if r.at_stake is None or r.at_stake > 0]
+    fired.sort(key=lambda r: (r.at_stake is None, -(r.at_stake or 0), -r.concerns, r.key))
     return tuple(dataclasses.replace(r, rank=i) for i, r in enumerate(fired, start=1))

@@ -108,6 +108,8 @@ class KpiChange:
     previous: str  # the comparison's value, formatted like the KPI
     arrow: str  # ▲ ▼ or ▶
     tone: str  # "good", "bad" or "flat": the arrow's colour, from higher_is_better
+    basis: str | None = None  # what the change compares, when not the card's value (new customers)
+    available: bool = True  # False: no comparison; the card says so instead of a change
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +120,7 @@ class KpiCard:
     label: str
     value: str
     changes: tuple[KpiChange, ...]  # year over year first, then the previous month if any
+    note: str | None = None  # a caveat on the value itself
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,9 +224,20 @@ class BriefContext:
 
     @property
     def current_span(self) -> str:
-        """The span the figures cover, like-for-like: ``1 Jan – 9 Dec 2011``."""
+        """The span the figures cover: ``1 Jan – 9 Dec 2011``."""
         current = self.comparisons.get("current")
         return current["title"] if current else str(self.period["title"])
+
+    @property
+    def missing_comparisons(self) -> list[Mapping[str, Any]]:
+        """The comparisons the period does not get, each with its ``reason``."""
+        return [c for c in self.comparisons.values() if not c.get("available", True)]
+
+    @property
+    def yoy(self) -> Mapping[str, Any] | None:
+        """The year-earlier comparison, when there is one."""
+        c = self.comparisons.get("yoy")
+        return c if c and c.get("available", True) else None
 
     @property
     def kpis(self) -> dict[str, Mapping[str, Any]]:
@@ -231,7 +245,15 @@ class BriefContext:
 
     @property
     def kpi_cards(self) -> tuple[KpiCard, ...]:
-        return tuple(_kpi_card(k) for k in self.figures.get("kpis") or [])
+        cards = tuple(_kpi_card(k) for k in self.figures.get("kpis") or [])
+        lookback = self.period.get("lookback_months")
+        if lookback is not None and lookback < 12:  # "new" also counts returning customers
+            note = f"includes customers back after a gap: the data starts {lookback} "
+            note += "month before" if lookback == 1 else "months before"
+            cards = tuple(
+                dataclasses.replace(c, note=note) if c.key == "new_customers" else c for c in cards
+            )
+        return cards
 
     @property
     def recommendations(self) -> list[Mapping[str, Any]]:
@@ -286,6 +308,9 @@ def _kpi_card(k: Mapping[str, Any]) -> KpiCard:
         c = (k.get("comparisons") or {}).get(key)
         if not c:
             continue
+        if not c.get("available", True):
+            changes.append(KpiChange(c["title"], "", "", "", "flat", available=False))
+            continue
         change = c.get("change")
         changes.append(
             KpiChange(
@@ -294,6 +319,7 @@ def _kpi_card(k: Mapping[str, Any]) -> KpiCard:
                 previous=formatting.kpi_value(c.get("value"), k["unit"]),
                 arrow=formatting.arrow(change),
                 tone=formatting.change_tone(change, k["higher_is_better"]),
+                basis=formatting.kpi_basis(c, k["unit"]),
             )
         )
     value = formatting.kpi_value(k["value"], k["unit"])
@@ -343,6 +369,9 @@ def register_filters(env: jinja2.Environment) -> None:
         number=formatting.number,
         date=formatting.date,
         month=formatting.month,
+        until=formatting.until,
+        duration=formatting.duration,
+        money_change=formatting.money_change,
         file_url=_file_url,
     )
 

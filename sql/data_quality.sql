@@ -14,6 +14,7 @@
 -- non_product_lines       int        lines whose stock code is a service or adjustment code
 -- non_product_value       money      their amount outside adjustments (counted in sales)
 -- negative_placed_lines   int        placed lines with a negative quantity
+-- reversed_lines          int        placed lines that a correction reversed
 SELECT
     coalesce(sum(raw_lines), 0) AS raw_lines,
     coalesce(sum(distinct_lines), 0) AS distinct_lines,
@@ -27,7 +28,8 @@ SELECT
     coalesce(sum(zero_price_lines), 0) AS zero_price_lines,
     coalesce(sum(non_product_lines), 0) AS non_product_lines,
     cast(coalesce(sum(non_product_value), 0) AS numeric(18,3)) AS non_product_value,
-    coalesce(sum(negative_placed_lines), 0) AS negative_placed_lines
+    coalesce(sum(negative_placed_lines), 0) AS negative_placed_lines,
+    coalesce(sum(reversed_lines), 0) AS reversed_lines
 FROM daily_quality
 WHERE day >= cast(cast(:start AS timestamp) AS date)
-  AND day < cast(cast(:end AS timestamp) AS date)
+  AND cast(day AS timestamp) < cast(:end AS timestamp)  -- a day the span ends inside counts

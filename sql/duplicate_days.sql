@@ -10,5 +10,5 @@ SELECT day, duplicate_copies, cast(duplicate_value AS numeric(18,3)) AS duplicat
 FROM daily_quality
 WHERE duplicate_copies > 0
   AND day >= cast(cast(:start AS timestamp) AS date)
-  AND day < cast(cast(:end AS timestamp) AS date)
+  AND cast(day AS timestamp) < cast(:end AS timestamp)  -- a day the span ends inside counts
 ORDER BY day

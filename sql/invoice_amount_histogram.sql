@@ -1,4 +1,5 @@
--- How many positive placed invoices fall in each amount bin, up to a ceiling.
+-- How many orders (positive placed invoices, not wholly corrected) fall in each amount bin,
+-- up to a ceiling.
 -- :start      timestamp  first instant of the span
 -- :end        timestamp  first instant after the span
 -- :width      float      bin width in GBP
@@ -10,7 +11,7 @@ SELECT
         AS bin,
     count(*) AS invoices
 FROM invoices
-WHERE line_class = 'placed' AND amount > 0
+WHERE is_order
   AND cast(amount AS double precision) <= cast(:ceiling AS double precision)
   AND invoice_date >= cast(:start AS timestamp)
   AND invoice_date < cast(:end AS timestamp)

@@ -1,4 +1,5 @@
--- Statistics of invoice amounts: placed invoices of the span whose amount is positive.
+-- Statistics of invoice amounts: the orders of the span (positive placed invoices that
+-- corrections did not wholly reverse).
 -- :start      timestamp  first instant of the span
 -- :end        timestamp  first instant after the span
 -- invoices    int        how many such invoices
@@ -11,7 +12,7 @@
 WITH amounts AS (
     SELECT amount
     FROM invoices
-    WHERE line_class = 'placed' AND amount > 0
+    WHERE is_order
       AND invoice_date >= cast(:start AS timestamp)
       AND invoice_date < cast(:end AS timestamp)
 ),

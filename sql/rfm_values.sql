@@ -1,19 +1,21 @@
--- Recency, frequency and monetary value of each customer with a placed invoice in the
--- RFM window before a snapshot. The quintile scores (NTILE(5), ties broken by
--- customer_id) come from these rows in lgs_reports.analyses.segments.score.
--- :snapshot       timestamp  the snapshot date (first instant after the data considered)
--- :window_start   timestamp  the snapshot minus the RFM window (365 days by default)
--- customer_id     int        the customer
--- country         text       country of the customer's latest placed invoice in the window
--- last_purchase   date       date of the latest placed invoice
--- recency         int        days from last_purchase to the snapshot date
--- frequency       int        distinct placed invoices in the window
--- monetary        money      net sales in the window (placed + cancelled)
+-- Recency, frequency and monetary value of each customer with an order in the RFM window
+-- before a snapshot. The quintile scores (ties share a score) come from these rows in
+-- lgs_reports.analyses.segments.score.
+-- :snapshot        timestamp  the snapshot date (first instant after the data considered)
+-- :window_start    timestamp  the snapshot minus the RFM window (365 days by default)
+-- customer_id      int        the customer
+-- country          text       country of the customer's latest order in the window
+-- first_purchase   date       date of the customer's first order ever
+-- last_purchase    date       date of the latest order
+-- recency          int        days from last_purchase to the snapshot date
+-- frequency        int        orders in the window
+-- monetary         money      net sales in the window (placed + cancelled)
 WITH per_customer AS (
     SELECT
         customer_id,
-        count(*) FILTER (WHERE line_class = 'placed') AS frequency,
-        cast(sum(amount) AS numeric(18,3)) AS monetary
+        count(*) FILTER (WHERE is_order) AS frequency,
+        cast(sum(amount) AS numeric(18,3)) AS monetary,
+        min(first_purchase) AS first_purchase
     FROM invoices
     WHERE customer_id IS NOT NULL
       AND line_class IN ('placed', 'cancelled')
@@ -22,26 +24,23 @@ WITH per_customer AS (
     GROUP BY customer_id
 ),
 latest AS (
-    -- each customer's latest placed invoice; ties on the date go to the higher number
+    -- each customer's latest order; ties on the date go to the higher invoice number
     SELECT DISTINCT ON (customer_id) customer_id, country, invoice_date
     FROM invoices
     WHERE customer_id IS NOT NULL
-      AND line_class = 'placed'
+      AND is_order
       AND invoice_date >= cast(:window_start AS timestamp)
       AND invoice_date < cast(:snapshot AS timestamp)
     ORDER BY customer_id, invoice_date DESC, invoice_no DESC
-),
-customers AS (
-    SELECT
-        p.customer_id,
-        l.country,
-        cast(l.invoice_date AS date) AS last_purchase,
-        cast(:snapshot AS date) - cast(l.invoice_date AS date) AS recency,
-        p.frequency,
-        p.monetary
-    FROM per_customer AS p
-    JOIN latest AS l ON l.customer_id = p.customer_id
 )
-SELECT customer_id, country, last_purchase, recency, frequency, monetary
-FROM customers
-ORDER BY customer_id
+SELECT
+    p.customer_id,
+    l.country,
+    cast(p.first_purchase AS date) AS first_purchase,
+    cast(l.invoice_date AS date) AS last_purchase,
+    cast(:snapshot AS date) - cast(l.invoice_date AS date) AS recency,
+    p.frequency,
+    p.monetary
+FROM per_customer AS p
+JOIN latest AS l ON l.customer_id = p.customer_id
+ORDER BY p.customer_id

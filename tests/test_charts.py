@@ -72,7 +72,32 @@ def test_left_censored_first_month_is_marked(figures: dict[str, Any]) -> None:
     censored["monthly"][0]["left_censored"] = True
     charts = draw_charts(censored)
     assert "first month of data" in charts["net_sales"]
-    assert "everyone looks new" in charts["customers"]
+
+
+def test_months_with_under_a_year_of_lookback_are_marked(figures: dict[str, Any]) -> None:
+    # the 2011 brief's window starts Jan 2010: Jan - Nov 2010 have under 12 months before them
+    short = [m["month"][:7] for m in figures["monthly"] if m["short_lookback"]]
+    assert short[0] == "2010-01" and short[-1] == "2010-11"
+    charts = draw_charts(figures)
+    assert "under 12 months of earlier data" in charts["customers"]
+    assert "a year earlier, under 12 months of earlier data" in charts["new_customers"]
+    full = copy.deepcopy(figures)
+    for month in full["monthly"]:
+        month["short_lookback"] = False
+    charts = draw_charts(full)
+    assert "12 months of earlier data" not in charts["customers"]
+    assert "12 months of earlier data" not in charts["new_customers"]
+
+
+def test_no_comparison_draws_no_change_panel(figures: dict[str, Any]) -> None:
+    assert "change against" in draw_charts(figures)["countries"]
+    alone = copy.deepcopy(figures)
+    alone["countries"]["comparison"] = None
+    for row in alone["countries"]["rows"]:
+        row.update(previous_net=None, change=None)
+    svg = draw_charts(alone)["countries"]
+    ET.fromstring(svg)
+    assert "change against" not in svg and "new" not in svg
 
 
 def test_forecast_marks_the_partial_month_actual_to_date(charts: dict[str, str]) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from lgs_reports.analysis import analyse
 from lgs_reports.config import load_settings
@@ -17,26 +19,34 @@ from lgs_reports.recommendations import recommend
 from lgs_reports.sample import load_sample
 from lgs_reports.warehouse import Warehouse
 
-PERIODS = ["2011", "2011-Q4", "2011-11", "2011-12", "2010-12", "2010-Q1"]
+PERIODS = ["2011", "2011-Q4", "2011-11", "2011-12", "2010-12", "2010", "2010-Q1"]
 
 pytestmark = pytest.mark.postgres
+
+
+@contextlib.contextmanager
+def throwaway_database(pg_url: str, pg_admin: Engine, name: str) -> Iterator[str]:
+    """A new database on the test server for a module's warehouse: its URL, dropped after."""
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")
 def sample_warehouses(tmp_path_factory, pg_url, pg_admin):
     duck = Warehouse(f"duckdb:///{tmp_path_factory.mktemp('x') / 'sample.duckdb'}")
-    name = "lgs_cross_engine"
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    pg = Warehouse(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
-    for wh in (duck, pg):
-        load_sample(wh)
-    yield duck, pg
-    for wh in (duck, pg):
-        wh.dispose()
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database(pg_url, pg_admin, "lgs_cross_engine") as url:
+        pg = Warehouse(url)
+        for wh in (duck, pg):
+            load_sample(wh)
+        yield duck, pg
+        for wh in (duck, pg):
+            wh.dispose()
 
 
 def figures_of(warehouse: Warehouse, period: str) -> dict:

@@ -455,17 +455,20 @@ def test_email_kpis_read_exactly_as_the_pdf_kpi_cards(
         )
         assert card, kpi["key"]
         cards[kpi["key"]] = card.groups()
-    assert cards["cancellation_rate"][1] == "−1.1 pp"
-    assert cards["guest_share"][1] == "+1.1 pp"
+    assert cards["cancellation_rate"][1] == "−1.4 pp"
+    assert cards["guest_share"][1] == "+1.2 pp"
 
     message = build_message(make_settings(tmp_path), make_report(tmp_path, figures), figures)
     text, markup = bodies(message)
     shown, _ = html_text(markup)
     for kpi in figures["kpis"]:
         value, change = cards[kpi["key"]]
-        line = f"{kpi['label']}: {value} ({change} vs {kpi['comparison']})"
+        compared = kpi["comparison"]
+        if kpi["key"] == "new_customers":  # as on the card: what the change compares
+            compared += ", new or returning after 1 month: 3,452 vs 3,354"
+        line = f"{kpi['label']}: {value} ({change} vs {compared})"
         assert f"- {line}\n" in text
-        assert f"{kpi['label']} {value} {change} vs {kpi['comparison']}" in shown
+        assert f"{kpi['label']} {value} {change} vs {compared}" in shown
     points = [k["key"] for k in figures["kpis"] if k["change_kind"] == "points"]
     assert points and all(cards[key][1].endswith(" pp") for key in points)
 

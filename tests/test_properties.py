@@ -13,27 +13,18 @@ from lgs_reports.analyses.kpis import headline_kpis, totals_from
 from lgs_reports.analyses.segments import score, segments
 from lgs_reports.analyses.trend import monthly_trend
 from lgs_reports.config import SEGMENTS
-from lgs_reports.dataset import Span
 from lgs_reports.periods import Coverage, parse_period
 
 FAST = settings(max_examples=60, deadline=None)
 
 
-def ntile(values: list[float], ids: list[int], descending: bool = False) -> list[int]:
-    """NTILE(5) as SQL defines it, written out plainly: the reference for ``score``."""
-    order = sorted(
-        range(len(values)), key=lambda i: ((-values[i] if descending else values[i]), ids[i])
-    )
+def quintile(values: list[float], higher_is_better: bool) -> list[int]:
+    """BRIEF_SPEC's quintile written out plainly: 1 + floor(5 * w / n), w = strictly worse."""
     n = len(values)
-    scores = [0] * n
-    base, extra = divmod(n, 5)
-    position = 0
-    for group in range(5):
-        size = base + (1 if group < extra else 0)
-        for i in order[position : position + size]:
-            scores[i] = group + 1
-        position += size
-    return scores
+    return [
+        1 + 5 * sum(1 for w in values if (w < v if higher_is_better else w > v)) // n
+        for v in values
+    ]
 
 
 customers = st.lists(
@@ -55,6 +46,10 @@ def value_table(rows, first_id: int = 10_000) -> pd.DataFrame:
         {
             "customer_id": ids,
             "country": [r[3] for r in rows],
+            "first_purchase": [
+                dt.date(2011, 12, 1) - dt.timedelta(days=r + 30 * (i % 20))
+                for i, r in enumerate(recency)
+            ],
             "last_purchase": [dt.date(2011, 12, 1) - dt.timedelta(days=r) for r in recency],
             "recency": recency,
             "frequency": [r[1] for r in rows],
@@ -65,20 +60,23 @@ def value_table(rows, first_id: int = 10_000) -> pd.DataFrame:
 
 @FAST
 @given(rows=customers, shuffle=st.randoms(use_true_random=False))
-def test_scores_are_sql_ntile_with_ties_broken_by_customer_id(rows, shuffle):
+def test_scores_are_quintiles_in_which_ties_share_a_score(rows, shuffle):
     table = value_table(rows).sample(frac=1, random_state=shuffle.randint(0, 2**31))
     scored = score(table)
-    ids = table["customer_id"].tolist()
-    assert scored["r"].tolist() == ntile(table["recency"].tolist(), ids, descending=True)
-    assert scored["f"].tolist() == ntile(table["frequency"].tolist(), ids)
-    assert scored["m"].tolist() == ntile(table["monetary"].tolist(), ids)
-    # and what a real engine's NTILE(5) gives
+    assert scored["r"].tolist() == quintile(table["recency"].tolist(), higher_is_better=False)
+    assert scored["f"].tolist() == quintile(table["frequency"].tolist(), higher_is_better=True)
+    assert scored["m"].tolist() == quintile(table["monetary"].tolist(), higher_is_better=True)
+    # no score depends on customer ids or on row order
+    renumbered = table.assign(customer_id=table["customer_id"].to_numpy()[::-1])
+    assert score(renumbered)[["r", "f", "m"]].equals(scored[["r", "f", "m"]])
+    # and the SQL the spec gives, on a real engine
     with duckdb.connect() as con:
         con.register("v", table)
         sql = con.execute(
-            "SELECT customer_id, ntile(5) OVER (ORDER BY recency DESC, customer_id), "
-            "ntile(5) OVER (ORDER BY frequency, customer_id), "
-            "ntile(5) OVER (ORDER BY monetary, customer_id) FROM v"
+            "SELECT customer_id, "
+            "1 + floor(5 * (rank() OVER (ORDER BY recency DESC) - 1) / count(*) OVER ()), "
+            "1 + floor(5 * (rank() OVER (ORDER BY frequency) - 1) / count(*) OVER ()), "
+            "1 + floor(5 * (rank() OVER (ORDER BY monetary) - 1) / count(*) OVER ()) FROM v"
         ).fetchall()
     by_id = scored.set_index("customer_id")
     assert all(
@@ -141,6 +139,9 @@ def test_monthly_series_add_up(rows, last_day):
             "gross": [round(r[0], 2) for r in rows],
             "cancellations": [round(r[1], 2) for r in rows],
             "net": [round(r[0], 2) + round(r[1], 2) for r in rows],
+            "product_cancelled": [round(r[1], 2) / 2 for r in rows],
+            "fee_value": [round(r[1], 2) / 4 for r in rows],
+            "correction_value": [round(r[1], 2) / 4 for r in rows],
             "placed_orders": [r[2] for r in rows],
             "cancelled_orders": [r[3] for r in rows],
             "active_customers": [r[4] for r in rows],
@@ -160,6 +161,8 @@ def test_monthly_series_add_up(rows, last_day):
         assert month.existing_customers >= 0
         assert month.growth is None or not month.partial
     assert trend.months[0].left_censored and not any(m.left_censored for m in trend.months[1:])
+    assert [m.lookback_months for m in trend.months] == list(range(len(rows)))
+    assert [m.short_lookback for m in trend.months] == [i < 12 for i in range(len(rows))]
 
 
 @FAST
@@ -178,26 +181,37 @@ def test_headline_kpis_are_consistent(gross, cancellations, placed, cancelled, a
                 "gross": [gross * scale],
                 "cancellations": [cancellations * scale],
                 "net": [gross * scale + cancellations * scale],
+                "order_gross": [gross * scale],
                 "placed_orders": [placed],
+                "product_cancelled": [cancellations * scale / 2],
+                "product_lines": [cancelled],
                 "cancelled_orders": [cancelled],
+                "fee_value": [cancellations * scale / 2],
+                "fee_lines": [1],
+                "correction_value": [0.0],
+                "correction_lines": [0],
+                "zero_invoices": [0],
+                "corrected_invoices": [0],
+                "largest_cancelled": [cancellations * scale / 4],
                 "active_customers": [active],
                 "new_customers": [int(active * new_share)],
                 "guest_gross": [gross * scale / 4],
-                "new_customer_net": [0.0],
             }
         )
 
+    first, last = dt.datetime(2009, 12, 1), dt.datetime(2011, 12, 31, 18, 0)
+    coverage = Coverage(parse_period("2011"), first, last)
+    comparisons = {c.key: c for c in coverage.comparisons()}
     totals = {"current": totals_from(frame(1.0)), "yoy": totals_from(frame(0.5))}
-    spans = {
-        "current": Span("current", "2011", dt.date(2011, 1, 1), dt.date(2011, 12, 31)),
-        "yoy": Span("yoy", "2010", dt.date(2010, 1, 1), dt.date(2010, 12, 31)),
-    }
-    kpis = {k.key: k for k in headline_kpis(totals, spans)}
+    kpis = {k.key: k for k in headline_kpis(totals, comparisons, {}, coverage.current)}
     t = totals["current"]
     assert kpis["net_sales"].value == t.gross + t.cancellations
+    assert kpis["cancelled_value"].value == -t.product_cancelled
     assert t.new_customers + t.existing_customers == t.active_customers
     if placed + cancelled:
         assert 0 <= kpis["cancellation_rate"].value <= 1
     yoy = kpis["net_sales"].comparison("yoy")
     if yoy.value and yoy.value > 0:
         assert abs(yoy.change - (kpis["net_sales"].value / yoy.value - 1)) < 1e-9
+    # without counts on equal look-back, new customers are not compared
+    assert not kpis["new_customers"].comparison("yoy").available

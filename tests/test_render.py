@@ -161,25 +161,98 @@ def test_kpis_are_formatted(html_tree: Element) -> None:
     summary = html_tree.iter("section", "section-summary")[0]
     cards = {card.find("div", "kpi-label").text: card for card in summary.iter("div", "kpi")}
     assert cards["Net sales"].find("div", "kpi-value").text == "£8.99m"
-    assert cards["Average order value"].find("div", "kpi-value").text == "£481.76"
-    assert cards["Orders placed"].find("div", "kpi-value").text == "20,362"
-    assert cards["Cancellation rate"].find("div", "kpi-value").text == "14.7%"
+    assert cards["Average order value"].find("div", "kpi-value").text == "£519.85"
+    assert cards["Orders"].find("div", "kpi-value").text == "18,341"
+    assert cards["Cancellation rate"].find("div", "kpi-value").text == "14.0%"
     net_change = cards["Net sales"].find("div", "kpi-change")
-    assert net_change.text == "▲ +1.6% vs 1 Jan – 9 Dec 2010 (£8.85m)"
+    assert net_change.text == "▲ +2.0% vs 1 Jan – 9 Dec 2010 (£8.81m)"
     assert "good" in net_change.attrs["class"]
     # a ratio changes in points; fewer cancellations is good
     rate = cards["Cancellation rate"].find("div", "kpi-change")
-    assert rate.text.startswith("▼ −1.1 pp") and "good" in rate.attrs["class"]
+    assert rate.text.startswith("▼ −1.4 pp") and "good" in rate.attrs["class"]
     # more cancelled value is bad, though the arrow points up
-    cancelled = cards["Cancelled value"].find("div", "kpi-change")
+    cancelled = cards["Cancellations"].find("div", "kpi-change")
     assert cancelled.text.startswith("▲") and "bad" in cancelled.attrs["class"]
+
+
+def test_new_customers_are_compared_on_equal_lookback_only(html_tree: Element) -> None:
+    card = html_tree.find("div", "kpi-new_customers")
+    # the card's value is the first-ever count; its change is the recount on equal footing
+    assert card.find("div", "kpi-value").text == "1,537"
+    assert card.find("div", "kpi-change").text == (
+        "▲ +2.9% vs 1 Jan – 9 Dec 2010, new or returning after 1 month: 3,452 vs 3,354"
+    )
+    customers = html_tree.iter("section", "section-customers")[0].text
+    assert "On equal look-back, 3,452 ordered with no order in the 1 month before" in customers
+
+
+def test_no_comparison_says_so_and_shows_no_change(figures: dict[str, Any]) -> None:
+    alone = copy.deepcopy(figures)
+    reason = "the data starts 1 Dec 2009"
+    for c in alone["comparisons"][1:]:
+        c.update(available=False, title="2010", start=None, end=None, reason=reason)
+    for kpi in alone["kpis"]:
+        kpi.update(previous=None, change=None, comparison=None)
+        kpi["comparisons"]["yoy"] = {
+            "title": "2010",
+            "available": False,
+            "value": None,
+            "change": None,
+            "current": None,
+            "lookback_months": None,
+            "note": f"no comparison: {reason}",
+        }
+    alone["countries"].update(comparison=None, previous_total_net=None, total_change=None)
+    tree = parse(render_html(context(alone)))
+    card = tree.find("div", "kpi-net_sales")
+    assert [c.text for c in card.iter("div", "kpi-change")] == ["no comparison with 2010"]
+    summary = tree.iter("section", "section-summary")[0].text
+    assert f"There is no comparison with 2010: {reason}, so no change is shown" in summary
+    header = [th.text for th in tree.find("table", "countries").iter("th")]
+    assert "Change" not in header and "Biggest customer" in header
+    cover = tree.iter("section", "section-cover")[0].text
+    assert f"no comparison with 2010: {reason}" in cover
+
+
+def test_cancellations_are_products_with_fees_and_corrections_beside_them(
+    html_tree: Element,
+) -> None:
+    summary = html_tree.iter("section", "section-summary")[0].text
+    assert "fees and adjustments cancelled (£361k, 553 lines)" in summary
+    assert "the largest 80,995 × PAPER CRAFT , LITTLE BIRDIE, £168k" in summary
+    kinds = html_tree.find("table", "kinds")
+    rows = [[td.text for td in tr.iter("td")] for tr in kinds.iter("tr")[1:]]
+    assert [r[1:3] for r in rows] == [
+        ["7,396", "−£169,460.52"],
+        ["553", "−£360,897.31"],
+        ["583", "−£288,892.78"],
+    ]
+    largest = html_tree.find("table", "corrections").iter("tr")[1]
+    assert [td.text for td in largest.iter("td")][:5] == [
+        "C581484",
+        "9 Dec 2011",
+        "23843 PAPER CRAFT , LITTLE BIRDIE",
+        "−80,995",
+        "−£168,469.60",
+    ]
+    revenue = html_tree.iter("section", "section-revenue")[0].text
+    assert "1,962 placed invoices with a zero amount" in revenue
+    assert "59 invoices wholly reversed by corrections" in revenue
 
 
 def test_month_periods_show_the_previous_month_too(figures: dict[str, Any]) -> None:
     month = copy.deepcopy(figures)
     month["period"].update(kind="month", label="2011-11", title="November 2011")
     for kpi in month["kpis"]:
-        kpi["comparisons"]["mom"] = {"title": "October 2011", "value": kpi["value"], "change": 0.1}
+        kpi["comparisons"]["mom"] = {
+            "title": "October 2011",
+            "available": True,
+            "value": kpi["value"],
+            "change": 0.1,
+            "current": None,
+            "lookback_months": None,
+            "note": None,
+        }
     tree = parse(render_html(context(month)))
     card = tree.find("div", "kpi-net_sales")
     changes = [c.text for c in card.iter("div", "kpi-change")]
@@ -191,7 +264,16 @@ def test_top_three_recommendations_on_the_summary(html_tree: Element, figures: d
     titles = [r.find("span", "rec-title").text for r in summary.iter("div", "rec")]
     ranked = sorted(figures["recommendations"], key=lambda r: r["rank"])
     assert titles == [r["title"] for r in ranked[:3]]
-    assert summary.find("span", "at-stake").text == "£1.69m at stake"
+    assert summary.find("span", "at-stake").text == "£562k at stake"
+
+
+def test_a_recommendation_that_cannot_be_estimated_says_so(figures: dict[str, Any]) -> None:
+    unknown = copy.deepcopy(figures)
+    unknown["recommendations"][0].update(at_stake=None, basis="cannot be estimated: no back-test")
+    tree = parse(render_html(context(unknown)))
+    first = tree.iter("section", "section-recommendations")[0].find("div", "rec")
+    assert first.find("span", "at-stake").text == "not estimated"
+    assert first.find("p", "basis").text == "At stake: cannot be estimated: no back-test."
 
 
 def test_partial_period_is_announced(html_tree: Element) -> None:
@@ -209,7 +291,8 @@ def test_data_is_escaped_never_interpreted(figures: dict[str, Any]) -> None:
     assert not [i for i in tree.iter("img") if i.attrs.get("src") == "http://x"]
     assert not tree.iter("script")
     countries = tree.find("table", "countries")
-    assert EVIL_COUNTRY in [row.iter("td")[0].text for row in countries.iter("tr")[1:]]
+    names = [row.iter("td")[0].text for row in countries.iter("tr")[1:]]
+    assert f"{EVIL_COUNTRY} account" in names  # the Netherlands' row: one account
     assert EVIL_TEXT in tree.find("section", "section-recommendations").text
     assert "{{ 7*7 }}" in html and "&lt;img src=http://x&gt;" in html
 

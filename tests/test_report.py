@@ -71,7 +71,7 @@ def test_the_brief_is_archived_with_its_figures_and_csvs(sampled, tmp_path):
     assert len(csvs) == 10 and "champions.csv" in csvs
     header = (folder / "segments" / "champions.csv").read_text().splitlines()[0]
     assert header == (
-        "customer_id,country,last_purchase,recency,frequency,monetary,r,f,m,segment,"
+        "customer_id,country,first_purchase,last_purchase,recency,frequency,monetary,r,f,m,segment,"
         "previous_segment,action"
     )
     import hashlib

@@ -1,4 +1,11 @@
-"""Headline KPIs of the period and their change against the comparison spans."""
+"""Headline KPIs of the period and their change against the comparison periods.
+
+Every KPI is compared only where BRIEF_SPEC allows it: over the instants both
+periods have data for, never when the data starts too late (the comparison then
+says why), and new customers only on equal look-back ("new or returning after N
+months", recounted for both sides, so the KPI's change is never attached to a
+first-ever count whose comparison would be inflated by the start of the data).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,21 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from lgs_reports.dataset import Span
+from lgs_reports.dataset import Lookback, side_key
+from lgs_reports.periods import Comparison as PeriodComparison
+from lgs_reports.periods import Span
 
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
     key: str  # yoy or mom
     title: str  # the span compared with, e.g. "November 2010"
-    value: float | None
+    available: bool  # False: no comparison (``note`` says why)
+    value: float | None  # the KPI in the span compared with
     change: float | None  # relative change, or difference in points for ratios
+    current: float | None = None  # the period's side, when it is not the KPI's value
+    lookback_months: int | None = None  # new customers: N of "new or returning after N"
+    note: str | None = None  # why there is no comparison
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,14 +54,27 @@ class Totals:
     """The headline numbers of one span, derived from a period_totals row."""
 
     gross: float
-    cancellations: float
+    cancellations: float  # every kind of cancellation (in net sales)
     net: float
+    order_gross: float
     placed_orders: int
+    product_cancelled: float  # product cancellations only: "cancellations" in the brief
+    product_lines: int
     cancelled_orders: int
+    fee_value: float
+    fee_lines: int
+    correction_value: float
+    correction_lines: int
+    zero_invoices: int
+    corrected_invoices: int
+    largest_cancelled: float  # the largest product cancellation of one invoice (negative)
     active_customers: int
     new_customers: int
     guest_gross: float
-    new_customer_net: float
+
+    @property
+    def cancelled_value(self) -> float:
+        return -self.product_cancelled
 
     @property
     def cancellation_rate(self) -> float | None:
@@ -57,7 +83,7 @@ class Totals:
 
     @property
     def average_order_value(self) -> float | None:
-        return self.gross / self.placed_orders if self.placed_orders else None
+        return self.order_gross / self.placed_orders if self.placed_orders else None
 
     @property
     def existing_customers(self) -> int:
@@ -69,30 +95,24 @@ class Totals:
 
     @property
     def has_data(self) -> bool:
-        return self.placed_orders + self.cancelled_orders > 0
+        return self.placed_orders + self.cancelled_orders > 0 or self.gross != 0
 
 
 def totals_from(frame: pd.DataFrame) -> Totals:
     row = frame.iloc[0]
-    return Totals(
-        gross=float(row["gross"]),
-        cancellations=float(row["cancellations"]),
-        net=float(row["net"]),
-        placed_orders=int(row["placed_orders"]),
-        cancelled_orders=int(row["cancelled_orders"]),
-        active_customers=int(row["active_customers"]),
-        new_customers=int(row["new_customers"]),
-        guest_gross=float(row["guest_gross"]),
-        new_customer_net=float(row["new_customer_net"]),
-    )
+    values = {}
+    for field in dataclasses.fields(Totals):
+        value = row[field.name]
+        values[field.name] = int(value) if field.type == "int" else float(value)
+    return Totals(**values)
 
 
 # key, label, unit, higher is better
 KPI_DEFINITIONS: tuple[tuple[str, str, str, bool], ...] = (
     ("net_sales", "Net sales", "GBP", True),
     ("gross_sales", "Gross sales", "GBP", True),
-    ("cancelled_value", "Cancelled value", "GBP", False),
-    ("placed_orders", "Orders placed", "count", True),
+    ("cancelled_value", "Cancellations", "GBP", False),
+    ("placed_orders", "Orders", "count", True),
     ("average_order_value", "Average order value", "GBP", True),
     ("cancellation_rate", "Cancellation rate", "ratio", False),
     ("active_customers", "Active customers", "count", True),
@@ -105,7 +125,7 @@ def kpi_value(totals: Totals, key: str) -> float | None:
     return {
         "net_sales": totals.net,
         "gross_sales": totals.gross,
-        "cancelled_value": -totals.cancellations,
+        "cancelled_value": totals.cancelled_value,
         "placed_orders": totals.placed_orders,
         "average_order_value": totals.average_order_value,
         "cancellation_rate": totals.cancellation_rate,
@@ -126,20 +146,75 @@ def change(value: float | None, previous: float | None, unit: str) -> float | No
     return value / previous - 1 if previous > 0 else None
 
 
-def headline_kpis(totals: Mapping[str, Totals], spans: Mapping[str, Span]) -> tuple[Kpi, ...]:
-    """The KPIs of ``totals['current']`` compared with every other span given."""
+def returning_count(frame: pd.DataFrame) -> int:
+    return int(frame.at[0, "customers"])
+
+
+def headline_kpis(
+    totals: Mapping[str, Totals],
+    comparisons_: Mapping[str, PeriodComparison],
+    lookbacks: Mapping[str, Lookback],
+    current_span: Span,
+) -> tuple[Kpi, ...]:
+    """The KPIs of ``totals['current']`` (the period's ``current_span``) against each
+    comparison; ``totals`` also holds each comparison's side (``Dataset.side``) and
+    ``lookbacks`` the new-customer counts on equal look-back."""
     current = totals["current"]
     result = []
     for key, label, unit, better in KPI_DEFINITIONS:
         value = kpi_value(current, key)
         comparisons = []
-        for name, span in spans.items():
-            if name == "current":
+        for c in comparisons_.values():
+            if not c.available:
+                comparisons.append(
+                    Comparison(c.key, c.period.title, False, None, None, note=_no(c.reason))
+                )
                 continue
-            other = totals[name]
+            assert c.other is not None
+            title = c.other.title
+            if key == "new_customers":
+                comparisons.append(_new_customers(c.key, title, lookbacks.get(c.key)))
+                continue
+            side = totals[side_key(c, current_span)]
+            now = kpi_value(side, key)
+            other = totals[c.key]
             previous = kpi_value(other, key) if other.has_data else None
             comparisons.append(
-                Comparison(name, span.title, previous, change(value, previous, unit))
+                Comparison(
+                    c.key,
+                    title,
+                    True,
+                    previous,
+                    change(now, previous, unit),
+                    current=None if side is current else now,
+                )
             )
         result.append(Kpi(key, label, unit, value, better, tuple(comparisons)))
     return tuple(result)
+
+
+def _no(reason: str | None) -> str:
+    return f"no comparison: {reason}" if reason else "no comparison"
+
+
+def _new_customers(key: str, title: str, lookback: Lookback | None) -> Comparison:
+    """New customers compared on equal look-back, or not at all."""
+    if lookback is None:
+        return Comparison(
+            key,
+            title,
+            False,
+            None,
+            None,
+            note="no comparison: no earlier data tells new customers from returning ones",
+        )
+    now, then = returning_count(lookback.current), returning_count(lookback.other)
+    return Comparison(
+        key,
+        title,
+        True,
+        float(then),
+        change(float(now), float(then), "count"),
+        current=float(now),
+        lookback_months=lookback.months,
+    )

@@ -26,6 +26,7 @@ class QualityCounts:
     non_product_lines: int
     non_product_value: float
     negative_placed_lines: int
+    reversed_lines: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,10 @@ class DataQuality:
     scattered_copies: int  # duplicate copies outside the clusters
     non_product_codes: tuple[tuple[str, int, float], ...]  # code, lines, value
     loads: tuple[Load, ...]
+    cancellations: CancellationKinds  # the period's
+    cancellations_all: CancellationKinds  # the whole warehouse's
+    largest_corrections: tuple[Correction, ...]  # the period's, largest first
+    lookback_months: int  # months of data before the period's first month
 
 
 def counts(frame: pd.DataFrame) -> QualityCounts:
@@ -114,7 +119,13 @@ def data_quality(
     duplicate_days: pd.DataFrame,
     non_product_codes: pd.DataFrame,
     loads: pd.DataFrame,
+    *,
+    totals: pd.DataFrame,
+    totals_all: pd.DataFrame,
+    largest_corrections: pd.DataFrame,
+    lookback_months: int,
 ) -> DataQuality:
+    """``totals``/``totals_all``: period_totals of the period and of the whole warehouse."""
     clusters, scattered = duplicate_clusters(duplicate_days)
     return DataQuality(
         period=counts(period),
@@ -138,4 +149,78 @@ def data_quality(
             )
             for r in loads.itertuples(index=False)
         ),
+        cancellations=cancellation_kinds(totals),
+        cancellations_all=cancellation_kinds(totals_all),
+        largest_corrections=corrections(largest_corrections),
+        lookback_months=lookback_months,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CancellationKinds:
+    """The three kinds of cancelled line of a span (BRIEF_SPEC, "What a cancellation is"),
+    and the placed invoices that are not orders."""
+
+    product_value: float  # negative, as in net sales
+    product_lines: int
+    cancelled_orders: int  # invoices with a product-cancellation line
+    fee_value: float
+    fee_lines: int
+    correction_value: float
+    correction_lines: int
+    zero_invoices: int  # placed invoices with a zero amount
+    corrected_invoices: int  # positive placed invoices wholly reversed by corrections
+
+
+@dataclasses.dataclass(frozen=True)
+class Correction:
+    """One correction: a cancelled product line and the placed line it reversed."""
+
+    invoice_no: str
+    invoice_date: dt.datetime
+    stock_code: str
+    description: str | None
+    quantity: int
+    amount: float  # negative
+    customer_id: int | None
+    placed_invoice: str
+    placed_date: dt.datetime
+
+    @property
+    def minutes_after(self) -> int:
+        """Minutes between the placed invoice and its correction."""
+        return int((self.invoice_date - self.placed_date).total_seconds() // 60)
+
+
+def cancellation_kinds(totals: pd.DataFrame) -> CancellationKinds:
+    """From a period_totals row."""
+    row = totals.iloc[0]
+    return CancellationKinds(
+        **{
+            f.name: float(row[_TOTALS_COLUMN.get(f.name, f.name)])
+            if f.type == "float"
+            else int(row[_TOTALS_COLUMN.get(f.name, f.name)])
+            for f in dataclasses.fields(CancellationKinds)
+        }
+    )
+
+
+_TOTALS_COLUMN = {"product_value": "product_cancelled"}
+
+
+def corrections(frame: pd.DataFrame) -> tuple[Correction, ...]:
+    """From largest_corrections rows."""
+    return tuple(
+        Correction(
+            invoice_no=str(r.invoice_no),
+            invoice_date=r.invoice_date.to_pydatetime(),
+            stock_code=str(r.stock_code),
+            description=None if pd.isna(r.description) else str(r.description),
+            quantity=int(r.quantity),
+            amount=float(r.amount),
+            customer_id=None if pd.isna(r.customer_id) else int(r.customer_id),
+            placed_invoice=str(r.placed_invoice),
+            placed_date=r.placed_date.to_pydatetime(),
+        )
+        for r in frame.itertuples(index=False)
     )

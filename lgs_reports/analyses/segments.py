@@ -18,6 +18,7 @@ LAPSED = "Lapsed"  # scored before, no placed invoice in the window now
 CSV_COLUMNS = (
     "customer_id",
     "country",
+    "first_purchase",
     "last_purchase",
     "recency",
     "frequency",
@@ -80,6 +81,33 @@ class Migration:
 
 
 @dataclasses.dataclass(frozen=True)
+class SegmentLoss:
+    """What a segment's customers, scored one window earlier, spent in the window after."""
+
+    segment: str
+    customers: int  # in the segment at the back-test snapshot
+    window_net: float  # their net sales in the window before that snapshot
+    following_net: float  # the same customers' net sales in the window after it
+
+    @property
+    def loss_share(self) -> float | None:
+        """1 - following / window, not clamped (negative: they grew); None without a base."""
+        return 1 - self.following_net / self.window_net if self.window_net > 0 else None
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentBacktest:
+    """The segments at the snapshot one window before the brief's, and what they spent next:
+    the measured loss share that revenue at stake of a segment rule is estimated from."""
+
+    snapshot: dt.date
+    losses: tuple[SegmentLoss, ...]  # the ten segments in the spec's order
+
+    def of(self, segment: str) -> SegmentLoss:
+        return next(x for x in self.losses if x.segment == segment)
+
+
+@dataclasses.dataclass(frozen=True)
 class Segments:
     snapshot: dt.date
     previous_snapshot: dt.date
@@ -89,6 +117,7 @@ class Segments:
     action_lists: tuple[ActionList, ...]  # the priority segments, in the configured order
     migration: Migration
     table: pd.DataFrame  # every scored customer with CSV_COLUMNS, ordered for the CSVs
+    backtest: SegmentBacktest | None  # None when the data does not reach back two windows
 
     def summary_of(self, segment: str) -> SegmentSummary:
         return next(s for s in self.summary if s.segment == segment)
@@ -106,38 +135,30 @@ def csv_name(segment: str) -> str:
     return f"segments/{segment_key(segment).replace('_', '-')}.csv"
 
 
-def ntile(values: Sequence[pd.Series], ascending: Sequence[bool], buckets: int = 5) -> np.ndarray:
-    """SQL's ``NTILE(buckets) OVER (ORDER BY values...)`` for every row, in row order.
+def quintile(values: pd.Series, *, higher_is_better: bool) -> np.ndarray:
+    """BRIEF_SPEC's quintile score of every value: 1 + floor(5 * w / n), where w counts the
+    values strictly worse. Equal values share a score, whatever their order or customer id.
 
-    Rows are ranked by the keys in turn (the last one must be unique, so the order is
-    total); the first ``n % buckets`` groups get one row more, as NTILE does.
+    SQL: ``1 + floor(5 * (rank() OVER (ORDER BY value worst first) - 1) / count(*) OVER ())``.
     """
-    keys = [v.to_numpy() if up else -v.to_numpy() for v, up in zip(values, ascending, strict=True)]
-    order = np.lexsort(keys[::-1])  # lexsort's primary key is the last one
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    size, larger = divmod(len(order), buckets)
-    boundary = larger * (size + 1)  # rows in the groups of size + 1
-    return (
-        np.where(
-            position < boundary,
-            position // (size + 1),
-            larger + (position - boundary) // max(size, 1),
-        )
-        + 1
-    )
+    x = values.to_numpy(dtype="float64")
+    ordered = np.sort(x)
+    if higher_is_better:
+        worse = np.searchsorted(ordered, x, side="left")  # values below
+    else:
+        worse = len(x) - np.searchsorted(ordered, x, side="right")  # values above
+    return 1 + (5 * worse) // max(len(x), 1)
 
 
 def score(values: pd.DataFrame) -> pd.DataFrame:
-    """The rfm_values rows with their quintile scores r, f and m (5 = best, ties by id).
+    """The rfm_values rows with their quintile scores r, f and m (5 = best).
 
-    R ranks recency from the longest ago, F frequency and M monetary from the lowest.
+    A more recent last order, more orders and more net sales score higher.
     """
-    customer = values["customer_id"].astype("int64")
     return values.assign(
-        r=ntile([values["recency"].astype("int64"), customer], [False, True]),
-        f=ntile([values["frequency"].astype("int64"), customer], [True, True]),
-        m=ntile([values["monetary"].astype("float64"), customer], [True, True]),
+        r=quintile(values["recency"].astype("int64"), higher_is_better=False),
+        f=quintile(values["frequency"].astype("int64"), higher_is_better=True),
+        m=quintile(values["monetary"].astype("float64"), higher_is_better=True),
     )
 
 
@@ -145,10 +166,23 @@ def score(values: pd.DataFrame) -> pd.DataFrame:
 _GRID = np.array([[segment_of(r, f) for f in range(1, 6)] for r in range(1, 6)], dtype=object)
 
 
-def assign_segments(scores: pd.DataFrame) -> pd.Series:
+def assign_segments(scores: pd.DataFrame, window_start: dt.date) -> pd.Series:
+    """Each scored customer's segment. R 5 and F 1 is New Customers only for customers whose
+    first order ever is inside the window (no history before it); the others are Promising."""
     r = scores["r"].to_numpy(dtype="int64") - 1
     f = scores["f"].to_numpy(dtype="int64") - 1
-    return pd.Series(_GRID[r, f], index=scores.index, dtype="string")
+    segment = _GRID[r, f].copy()
+    first = pd.to_datetime(scores["first_purchase"]).dt.date.to_numpy()
+    returning = (segment == "New Customers") & (first < window_start)
+    segment[returning] = "Promising"
+    return pd.Series(segment, index=scores.index, dtype="string")
+
+
+def scored(values: pd.DataFrame, snapshot: dt.date, window_days: int) -> pd.DataFrame:
+    """rfm_values with scores and segments."""
+    table = score(values)
+    table["segment"] = assign_segments(table, snapshot - dt.timedelta(days=window_days))
+    return table
 
 
 def segments(
@@ -161,12 +195,13 @@ def segments(
     action_for: Callable[[str], str],
     priority: Sequence[str],
     top_rows: int,
+    backtest: tuple[dt.date, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Segments:
-    """Score and segment the customers, summarise, list actions, and compare with before."""
-    current = score(values)
-    current["segment"] = assign_segments(current)
-    before = score(previous_values)
-    before["segment"] = assign_segments(before)
+    """Score and segment the customers, summarise, list actions, compare with before, and
+    back-test the segments one window earlier (``backtest``: its snapshot, the rfm_values
+    there, and customer_sales from it to ``snapshot``)."""
+    current = scored(values, snapshot, window_days)
+    before = scored(previous_values, previous_snapshot, window_days)
     previous_of = before.set_index("customer_id")["segment"]
     current["previous_segment"] = (
         current["customer_id"].map(previous_of).astype("string").fillna(NOT_SCORED)
@@ -177,7 +212,8 @@ def segments(
         .loc[:, list(CSV_COLUMNS)]
         .reset_index(drop=True)
     )
-    table["last_purchase"] = pd.to_datetime(table["last_purchase"]).dt.strftime("%Y-%m-%d")
+    for column in ("first_purchase", "last_purchase"):
+        table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
     table["monetary"] = table["monetary"].round(2)
     total_customers = len(table)
     total_monetary = float(table["monetary"].sum())
@@ -226,7 +262,35 @@ def segments(
         action_lists=tuple(action_lists),
         migration=migration(before, current),
         table=table,
+        backtest=None if backtest is None else segment_backtest(*backtest, window_days),
     )
+
+
+def segment_backtest(
+    snapshot: dt.date, values: pd.DataFrame, following: pd.DataFrame, window_days: int
+) -> SegmentBacktest:
+    """Each segment at ``snapshot``: its net sales in the window, and the same customers'
+    net sales in ``following`` (customer_sales of the next window)."""
+    then = scored(values, snapshot, window_days)
+    spent = following.set_index("customer_id")["net"]
+    then["following"] = then["customer_id"].map(spent).astype("float64").fillna(0.0)
+    sums = then.groupby("segment", observed=True).agg(
+        customers=("customer_id", "size"),
+        window=("monetary", "sum"),
+        following=("following", "sum"),
+    )
+    losses = []
+    for segment in SEGMENTS:
+        row = sums.loc[segment] if segment in sums.index else None
+        losses.append(
+            SegmentLoss(
+                segment=segment,
+                customers=0 if row is None else int(row["customers"]),
+                window_net=0.0 if row is None else round(float(row["window"]), 2),
+                following_net=0.0 if row is None else round(float(row["following"]), 2),
+            )
+        )
+    return SegmentBacktest(snapshot, tuple(losses))
 
 
 def _plain(row: dict) -> dict:

@@ -1,5 +1,5 @@
-"""Monthly series: net sales and growth, placed vs cancelled orders, active, new and existing
-customers, with partial and left-censored months marked."""
+"""Monthly series: net sales and growth, orders against cancelled orders, active, new and
+existing customers, with partial months and months of short look-back marked."""
 
 from __future__ import annotations
 
@@ -9,36 +9,53 @@ import datetime as dt
 
 import pandas as pd
 
-from lgs_reports.periods import Coverage, add_months
+from lgs_reports.periods import Coverage, add_months, lookback_months
 
 COLUMNS = (
     "gross",
     "cancellations",
     "net",
+    "product_cancelled",
+    "fee_value",
+    "correction_value",
     "placed_orders",
     "cancelled_orders",
     "active_customers",
     "new_customers",
     "guest_gross",
 )
+FULL_LOOKBACK = 12  # months of earlier data before "new" can only mean new
 
 
 @dataclasses.dataclass(frozen=True)
 class Month:
     month: dt.date
     gross: float
-    cancellations: float
+    cancellations: float  # every kind, as in net sales
     net: float
     growth: float | None  # net / previous month's net - 1; None when partial or undefined
-    placed_orders: int
-    cancelled_orders: int
+    product_cancelled: float  # product cancellations (negative): the brief's "cancellations"
+    fee_value: float  # fees and adjustments cancelled (negative)
+    correction_value: float  # corrections (negative)
+    placed_orders: int  # orders: positive placed invoices, not wholly corrected
+    cancelled_orders: int  # invoices with a product cancellation
     active_customers: int
-    new_customers: int
+    new_customers: int  # first order ever in the month
     guest_gross: float
     days_covered: int  # days of the month inside the data window
     days_in_month: int
-    left_censored: bool  # the first month of data: every customer looks new
+    lookback_months: int  # months of data before this one (0: the first month of data)
     in_period: bool
+
+    @property
+    def left_censored(self) -> bool:
+        """The first month of data: every customer in it looks new."""
+        return self.lookback_months == 0
+
+    @property
+    def short_lookback(self) -> bool:
+        """Under 12 months of earlier data: "new" includes customers returning after a gap."""
+        return self.lookback_months < FULL_LOOKBACK
 
     @property
     def partial(self) -> bool:
@@ -107,6 +124,9 @@ def monthly_trend(monthly: pd.DataFrame, coverage: Coverage) -> Trend:
                 cancellations=float(values["cancellations"]),
                 net=net,
                 growth=growth,
+                product_cancelled=float(values["product_cancelled"]),
+                fee_value=float(values["fee_value"]),
+                correction_value=float(values["correction_value"]),
                 placed_orders=int(values["placed_orders"]),
                 cancelled_orders=int(values["cancelled_orders"]),
                 active_customers=int(values["active_customers"]),
@@ -114,7 +134,7 @@ def monthly_trend(monthly: pd.DataFrame, coverage: Coverage) -> Trend:
                 guest_gross=float(values["guest_gross"]),
                 days_covered=covered,
                 days_in_month=days,
-                left_censored=day == first_month,
+                lookback_months=lookback_months(first_month, day),
                 in_period=period.start <= day <= period.end,
             )
         )

@@ -1,0 +1,38 @@
+-- Net sales and orders per country and customer in a span and in the span compared with,
+-- guests of a country together as one row without a customer id. What the countries table
+-- (totals, biggest customer's share) and the country rules (how much of a change is one
+-- account) are computed from.
+-- :start              timestamp  first instant of the span
+-- :end                timestamp  first instant after the span
+-- :previous_start     timestamp  first instant of the span compared with
+-- :previous_end       timestamp  first instant after it (equal to the start: none)
+-- country             text       the country on the invoices ("Unspecified" when empty)
+-- customer_id         int        the customer; null for guests
+-- net                 money      net sales in the span (placed + cancelled)
+-- orders              int        orders in the span
+-- previous_net        money      net sales in the span compared with
+-- previous_orders     int        orders then
+WITH spans AS (
+    SELECT
+        coalesce(country, 'Unspecified') AS country,
+        customer_id,
+        invoice_date >= cast(:start AS timestamp) AND invoice_date < cast(:end AS timestamp)
+            AS now,
+        amount,
+        is_order
+    FROM invoices
+    WHERE line_class IN ('placed', 'cancelled')
+      AND ((invoice_date >= cast(:start AS timestamp) AND invoice_date < cast(:end AS timestamp))
+        OR (invoice_date >= cast(:previous_start AS timestamp)
+            AND invoice_date < cast(:previous_end AS timestamp)))
+)
+SELECT
+    country,
+    customer_id,
+    cast(coalesce(sum(amount) FILTER (WHERE now), 0) AS numeric(18,3)) AS net,
+    count(*) FILTER (WHERE now AND is_order) AS orders,
+    cast(coalesce(sum(amount) FILTER (WHERE NOT now), 0) AS numeric(18,3)) AS previous_net,
+    count(*) FILTER (WHERE NOT now AND is_order) AS previous_orders
+FROM spans
+GROUP BY country, customer_id
+ORDER BY country, customer_id
