@@ -338,6 +338,7 @@ def _environment(settings: Settings) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader([*folders, str(resource_dir("templates"))]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
+        finalize=formatting.literal_text,  # a bidi override in the data reorders nothing
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

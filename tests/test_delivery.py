@@ -772,3 +772,11 @@ def test_a_users_template_folder_overrides_the_email(tmp_path: Path) -> None:
     text, markup = bodies(message)
     assert text == "Brief 2011: see the PDF.\n"
     assert "Headline figures" in markup  # the built-in html is still used
+
+
+def test_a_bidi_override_in_the_data_reorders_nothing_in_the_email(tmp_path: Path) -> None:
+    figures = json.loads(json.dumps(FIGURES))
+    figures["recommendations"][0]["title"] = "Grow abc\u202edef"
+    report = make_report(tmp_path, figures)
+    text, markup = bodies(build_message(make_settings(tmp_path), report, figures, now=WHEN))
+    assert "Grow abc\u202e\u202cdef" in text and "Grow abc\u202e\u202cdef" in markup
