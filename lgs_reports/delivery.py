@@ -28,11 +28,9 @@ import hashlib
 import io
 import json
 import logging
-import re
 import smtplib
 import ssl
 import time
-import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
 from email.headerregistry import Address
@@ -53,7 +51,13 @@ from lgs_reports.archive import (
     delivery_lock,
     record_delivery,
 )
-from lgs_reports.config import Settings
+from lgs_reports.config import (
+    Settings,
+    breaks_line,
+    check_subject,
+    mask_secrets,
+    validate_address,
+)
 from lgs_reports.errors import BadInputError, BusyError, ConfigError, DeliveryError, LgsError
 from lgs_reports.resources import resource_dir
 
@@ -66,15 +70,6 @@ TOP_RECOMMENDATIONS = 3
 _MB = 1_000_000  # max_size_mb counts decimal megabytes: the stricter reading
 
 _POLICY = email.policy.SMTP  # CRLF line ends, as SMTP wants them
-_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_DOMAIN_RE = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
-)
-_ADDRESS_RE = re.compile(
-    r'(?:(?:"(?P<quoted>[^"\\]*)"|(?P<name>[^"<>@,;:()\\\[\]]+))?\s*<(?P<addr>[^<>\s]+)>)'
-    r"|(?P<bare>[^<>\s\"(),;:]+)"
-)
 
 
 # --------------------------------------------------------------------------- results
@@ -152,54 +147,6 @@ class EmailContext:
 
 
 # --------------------------------------------------------------------------- addresses
-
-
-def validate_address(raw: str, where: str) -> Address:
-    """One email address from the settings, strictly checked, or ConfigError naming it.
-
-    Accepts exactly ``name@example.com``, ``<name@example.com>``,
-    ``Jane Doe <name@example.com>`` and ``"Doe, Jane" <name@example.com>``.
-    Refuses anything that could add a header or a second recipient (line
-    breaks, control characters, text after the address, several ``@``) and
-    non-ASCII addresses (display names may be non-ASCII).
-    """
-
-    def refuse(why: str) -> ConfigError:
-        return ConfigError(
-            f"{where}: {raw!r} is not a valid email address ({why}); "
-            "give addresses like name@example.com or Jane Doe <name@example.com>"
-        )
-
-    if not isinstance(raw, str) or not raw.strip():
-        raise refuse("it is empty")
-    if _unsafe(raw):
-        raise refuse("it contains a line break or control character")
-    match = _ADDRESS_RE.fullmatch(raw.strip())
-    if not match:
-        raise refuse("expected one address, optionally with a name before it in <>")
-    name = match.group("quoted") if match.group("quoted") is not None else match.group("name")
-    name = (name or "").strip()
-    addr = match.group("addr") or match.group("bare")
-    if not addr.isascii():
-        raise refuse("non-ASCII addresses are not supported")
-    if addr.count("@") != 1:
-        raise refuse("it needs exactly one @")
-    local, domain = addr.split("@")
-    if not _LOCAL_RE.fullmatch(local) or len(local) > 64:
-        raise refuse("the part before @ is malformed")
-    if not _DOMAIN_RE.fullmatch(domain):
-        raise refuse("the domain is malformed")
-    if email.utils.parseaddr(raw)[1] != addr:  # belt and braces: the stdlib must agree
-        raise refuse("it is ambiguous")
-    try:
-        return Address(display_name=name, addr_spec=addr)
-    except (ValueError, IndexError) as exc:
-        raise refuse(str(exc)) from None
-
-
-def _unsafe(text: str) -> bool:
-    """True if text holds a line break or control character of any kind (CR, LF, NEL, U+2028...)."""
-    return any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in text)
 
 
 def configured_recipients(settings: Settings) -> tuple[Address, ...]:
@@ -346,14 +293,9 @@ def _environment(settings: Settings) -> jinja2.Environment:
 
 
 def _subject(settings: Settings, report: ArchivedReport, figures: Mapping[str, Any]) -> str:
-    template = settings.email.subject
-    if _unsafe(template):
-        raise ConfigError(
-            f"[email] subject: {template!r} contains a line break or control character; "
-            "give one line of text ({period} is replaced by the period)"
-        )
+    template = check_subject(settings.email.subject)
     title = str(_period_info(figures).get("title") or report.period)
-    if _unsafe(title):
+    if breaks_line(title):
         raise BadInputError(
             f"email: the period title {title!r} in figures.json contains a line break or "
             "control character; it cannot go into a subject line"
@@ -844,19 +786,19 @@ def _reply(message: bytes | str) -> str:
 
 
 def _scrub(text: str, settings: Settings) -> str:
-    """Remove the password, and the base64 forms an AUTH exchange uses, from a text."""
+    """Mask the password, and the base64 forms an AUTH exchange uses, wherever one is a word."""
     password = settings.smtp.password
     if not password:
         return text
     user = settings.smtp.username
-    secrets = {
-        password,
-        base64.b64encode(password.encode()).decode(),
-        base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
-    }
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    return mask_secrets(
+        text,
+        (
+            password,
+            base64.b64encode(password.encode()).decode(),
+            base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- bookkeeping

@@ -780,3 +780,15 @@ def test_a_bidi_override_in_the_data_reorders_nothing_in_the_email(tmp_path: Pat
     report = make_report(tmp_path, figures)
     text, markup = bodies(build_message(make_settings(tmp_path), report, figures, now=WHEN))
     assert "Grow abc\u202e\u202cdef" in text and "Grow abc\u202e\u202cdef" in markup
+
+
+def test_a_short_password_does_not_mangle_the_server_reply(tmp_path: Path) -> None:
+    """The password is masked where it is a whole word, never inside other words."""
+    auth = Authenticator("lgs", "the-right-one")
+    with smtp_server(Inbox(), authenticator=auth, auth_require_tls=False) as port:
+        settings = make_settings(tmp_path, port, username="lgs", password="e", to=(ALICE,))
+        with pytest.raises(DeliveryError) as caught:
+            deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+    assert "authentication refused: 535 5.7.8 Authentication credentials invalid" in str(
+        caught.value
+    )
