@@ -165,3 +165,18 @@ def test_postgres_urls_reach_postgresql(run_cli, monkeypatch, warehouse_url):
     code, out, err = run_cli(["status"])
     assert code == 0, err
     assert out.startswith("warehouse: postgres://") and "empty" in out
+
+
+def test_every_exit_code_is_documented_and_every_documented_one_exists():
+    import re
+
+    from lgs_reports import errors
+
+    codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+    operations = REPO_README.parent / "docs" / "operations.md"
+    for doc in (REPO_README, operations):
+        table = doc.read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+        documented = {int(n) for n in re.findall(r"^\| (\d+) \|", table, re.M)}
+        assert documented == codes, doc.name
+    epilog = build_parser().epilog or ""
+    assert {int(n) for n in re.findall(r"(\d+) [a-z]", epilog)} == codes
