@@ -5,7 +5,7 @@
     lgs-reports sample                                                    the sample warehouse
     lgs-reports status                                                    what the warehouse holds
     lgs-reports archive list | archive show PERIOD                        archived briefs
-    lgs-reports deliver                                                   send what is pending
+    lgs-reports deliver [--resend-unconfirmed]                            send what is pending
     lgs-reports config [--example]                                        effective settings
 
 Exit codes: 0 done; 1 internal error (a bug: with a traceback); 2 bad input

@@ -706,19 +706,25 @@ def _deliver_entry(
                 refused.update(dict.fromkeys(todo, last_error))
                 todo.clear()
             continue
+        in_flight = None  # the recipient whose DATA is under way
         try:
             for recipient in list(todo):
                 mid = entry.message_ids.get(recipient) or message_id(
                     entry.period, entry.revision, recipient, Address(addr_spec=entry.sender)
                 )
                 data = b"Message-ID: " + mid.encode("ascii") + b"\r\n" + eml
+                resending = recipient in entry.unconfirmed  # stays so until it succeeds
                 try:
                     _envelope(client, entry.sender, recipient, len(data))
                     entry = _intend(entry, recipient)
+                    in_flight = recipient
                     _data(client, data)
+                    in_flight = None
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                    # A definite "no" for this recipient (or this transaction): not sent.
-                    entry = _settle(entry, recipient)
+                    # A definite "no" for this recipient (or this transaction): not sent now.
+                    if in_flight is not None and not resending:
+                        entry = _settle(entry, recipient)
+                    in_flight = None
                     last_error = _describe(exc, settings)
                     log.warning("email: %s not accepted for %s: %s", what, recipient, last_error)
                     if _permanent(exc):
@@ -733,15 +739,13 @@ def _deliver_entry(
             _close(client)
             last_error = _describe(exc, settings)
             log.warning("email: attempt %d of %d failed: %s", attempt, attempts, last_error)
-            # DATA under way when the connection failed: the server may have taken it
-            lost = [r for r in todo if r in entry.unconfirmed]
-            for recipient in lost:
-                todo.remove(recipient)
-                held.append(recipient)
+            if in_flight is not None:  # no answer to DATA: the server may have taken it
+                todo.remove(in_flight)
+                held.append(in_flight)
                 log.warning(
                     "email: no answer to the %s for %s; it may have arrived: unconfirmed",
                     what,
-                    recipient,
+                    in_flight,
                 )
         except BaseException:
             _close(client, polite=False)
@@ -859,6 +863,8 @@ def _intend(entry: OutboxEntry, recipient: str) -> OutboxEntry:
     Until the answer is recorded, a crash leaves them unconfirmed rather than sent
     twice. A disk that refuses the write stops delivery: nothing was sent.
     """
+    if recipient in entry.unconfirmed:  # a resend: the first intent (and its time) stands
+        return entry
     since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
         return _update_outbox(entry, unconfirmed={**entry.unconfirmed, recipient: since})
@@ -872,8 +878,6 @@ def _intend(entry: OutboxEntry, recipient: str) -> OutboxEntry:
 
 def _settle(entry: OutboxEntry, recipient: str) -> OutboxEntry:
     """Clear the intent for ``recipient`` after a definite refusal (nothing was taken)."""
-    if recipient not in entry.unconfirmed:
-        return entry
     rest = {r: t for r, t in entry.unconfirmed.items() if r != recipient}
     try:
         return _update_outbox(entry, unconfirmed=rest)

@@ -272,6 +272,39 @@ def test_the_outbox_at_the_write_seam(sampled, tmp_path, monkeypatch):
 
 
 @duckdb_only
+def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeypatch):
+    """The intent is written before DATA: if it cannot be, the message is not handed over."""
+    output = tmp_path / "output"
+    meta = output / ".outbox" / f"{PERIOD}-r1.json"
+    write = delivery.atomic_write
+
+    def full_after_queueing(path: Path, data: bytes) -> None:
+        if path == meta and path.exists():
+            raise OSError(errno.ENOSPC, ENOSPC)
+        write(path, data)
+
+    inbox = Inbox()
+    port = smtp_on_localhost(monkeypatch, "md@lgs.example")
+    with smtp_server(inbox, port):
+        with monkeypatch.context() as patch:
+            patch.setattr(delivery, "atomic_write", full_after_queueing)
+            code, out, err = sampled(["--period", PERIOD])
+        assert (code, out) == (EXIT_DELIVERY_PENDING, "")
+        assert err.splitlines()[-1] == (
+            f"error: email: the {PERIOD} brief (r1) is archived but not sent to md@lgs.example: "
+            f"cannot write {meta} ({ENOSPC}); free space, e.g. delete earlier revision folders; "
+            f"it waits in {meta.with_suffix('.eml')}: then run `lgs-reports deliver`"
+        )
+        assert inbox.messages == []
+        (entry,) = delivery.list_outbox(output)
+        assert (entry.pending, entry.unconfirmed) == (("md@lgs.example",), {})
+
+        code, out, err = sampled(["deliver"])  # space again
+        assert code == 0, err
+    assert inbox.recipients() == ["md@lgs.example"] and outbox_files(output) == []
+
+
+@duckdb_only
 def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_path, monkeypatch):
     """The server took it, then the disk refused the delivery log: exit 4, and the next
     runs report the recipient as unconfirmed instead of sending it again."""
