@@ -17,6 +17,10 @@ Layout (``output`` is ``[output] dir``)::
       .locks/2011.lock              one run per period at a time (fcntl.flock)
       .outbox/                      messages waiting for delivery (see delivery.py)
 
+A write the disk refuses (full, read-only, no permission, a file where a folder
+should be) is `ArchiveWriteError` (exit 6), one line naming the path and the
+cause (`write_problem`); what was being written is removed first.
+
 Why sibling revision folders: a complete revision appears with one ``rename``
 of a fully written, fsynced staging folder, so a run killed at any moment
 (even SIGKILL) leaves the archive with the revisions it had before, plus a
@@ -30,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import html
@@ -47,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import lgs_reports
-from lgs_reports.errors import BadInputError, BusyError, LgsError
+from lgs_reports.errors import ArchiveWriteError, BadInputError, BusyError, LgsError
 
 log = logging.getLogger("lgs_reports.archive")
 
@@ -141,6 +146,52 @@ def check_file_name(name: str) -> str:
     return name
 
 
+# --------------------------------------------------------------------------- write problems
+
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+_FORBIDDEN = {errno.EROFS, errno.EACCES, errno.EPERM}
+_IN_THE_WAY = {errno.ENOTDIR, errno.EEXIST}
+
+
+def write_problem(exc: OSError, path: Path | str) -> str | None:
+    """What a failed write under the archive means and what to do, in one line, or None
+    when ``exc`` is not about the disk (then it is a bug, and is raised as it is).
+
+    ``path`` is named when the error does not carry a file name of its own.
+    """
+    target = Path(exc.filename or path)
+    cause = exc.strerror or str(exc)
+    if exc.errno in _FULL:
+        return f"cannot write {target} ({cause}); free space, e.g. delete earlier revision folders"
+    if exc.errno in _FORBIDDEN:
+        return (
+            f"cannot write {target} ({cause}); let the user running lgs-reports write there, "
+            "or set [output] dir (LGS_OUTPUT_DIR) to a folder it can write"
+        )
+    if exc.errno in _IN_THE_WAY:
+        blocker = next((p for p in (target, *target.parents) if p.is_file()), None)
+        if blocker is not None:
+            return (
+                f"cannot write {target}: {blocker} is a file, not a folder; move it aside "
+                "or set [output] dir (LGS_OUTPUT_DIR) to a folder"
+            )
+    if exc.errno == errno.EIO:
+        return f"cannot write {target} ({cause}); check the disk"
+    return None
+
+
+@contextlib.contextmanager
+def archive_writes(path: Path | str) -> Iterator[None]:
+    """Writes under the archive: a refused one becomes ArchiveWriteError (exit 6)."""
+    try:
+        yield
+    except OSError as exc:
+        problem = write_problem(exc, path)
+        if problem is None:
+            raise
+        raise ArchiveWriteError(f"archive: {problem}; the archive is as it was", problem) from None
+
+
 # --------------------------------------------------------------------------- locks
 
 # Locks this process already holds, by (lock file, pid, thread): re-entering is free,
@@ -166,8 +217,9 @@ def _file_lock(path: Path, timeout: float, busy: str) -> Iterator[Path]:
                 _held[key] -= 1
         return
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    with archive_writes(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + max(timeout, 0.0)
         while True:
@@ -181,8 +233,9 @@ def _file_lock(path: Path, timeout: float, busy: str) -> Iterator[Path]:
                         f"{busy} (lock {path} held by {_lock_holder(path)}); try again later"
                     ) from None
                 time.sleep(min(0.05, left))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # the pid is for people; a full disk refuses it
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         with _held_guard:
             _held[key] = 1
         try:
@@ -190,7 +243,8 @@ def _file_lock(path: Path, timeout: float, busy: str) -> Iterator[Path]:
         finally:
             with _held_guard:
                 del _held[key]
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the last descriptor releases the flock
 
@@ -276,7 +330,7 @@ def archive_report(
         name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
         for name, data in sorted(blobs.items())
     }
-    with period_lock(output_dir, period, lock_timeout):
+    with period_lock(output_dir, period, lock_timeout), archive_writes(output_dir):
         clean_staging(output_dir)
         period_dir = output_dir / period
         complete, highest = _revisions(period_dir)
@@ -285,7 +339,10 @@ def archive_report(
             manifest = _read_manifest(period_dir / f"r{latest}")
             if manifest.get("files") == digests:
                 _point_latest(period_dir, latest)
-                rebuild_index(output_dir)
+                try:
+                    rebuild_index(output_dir)
+                except ArchiveWriteError as exc:
+                    log.warning("%s; the index is rebuilt by the next run", exc)
                 log.info(
                     "archive: %s unchanged; reusing revision %d in %s",
                     period,
@@ -306,22 +363,25 @@ def archive_report(
             "deliveries": [],
         }
         staging = output_dir / STAGING / f"{period}.{uuid.uuid4().hex}"
+        target = period_dir / f"r{revision}"
         log.info("archive: writing %d files for %s revision %d", len(blobs), period, revision)
         try:
             _write_tree(staging, blobs, manifest)
+            new_period_dir = not period_dir.exists()
+            period_dir.mkdir(parents=True, exist_ok=True)
+            if new_period_dir:
+                _fsync_dir(output_dir)
+            os.rename(staging, target)  # the one step that makes the revision visible
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)  # a crash instead leaves it to clean_staging
             raise
-        new_period_dir = not period_dir.exists()
-        period_dir.mkdir(parents=True, exist_ok=True)
-        if new_period_dir:
-            _fsync_dir(output_dir)
-        target = period_dir / f"r{revision}"
-        os.rename(staging, target)  # the one step that makes the revision visible
         _fsync_dir(period_dir)
         _fsync_dir(staging.parent)
         _point_latest(period_dir, revision)
-        rebuild_index(output_dir)
+        try:
+            rebuild_index(output_dir)
+        except ArchiveWriteError as exc:  # the revision is complete; the next run redoes the index
+            log.warning("%s; the index is rebuilt by the next run", exc)
         log.info("archive: %s revision %d archived in %s", period, revision, target)
         return ArchivedReport(period, revision, target, False, manifest)
 
@@ -602,7 +662,7 @@ def record_delivery(report_dir: Path | str, entries: Iterable[Mapping[str, Any]]
     report_dir = Path(report_dir)
     period = check_period(report_dir.parent.name)
     output_dir = report_dir.parent.parent
-    with delivery_lock(output_dir, period, 60.0):
+    with delivery_lock(output_dir, period, 60.0), archive_writes(report_dir / MANIFEST):
         manifest = _read_manifest(report_dir)
         deliveries = list(manifest.get("deliveries") or [])
         seen = {(str(d.get("recipient", "")).lower(), d.get("revision")) for d in deliveries}
@@ -625,7 +685,10 @@ def record_delivery(report_dir: Path | str, entries: Iterable[Mapping[str, Any]]
                 stale.unlink(missing_ok=True)
             atomic_write(report_dir / MANIFEST, _json_bytes(manifest))
     if added:
-        rebuild_index(output_dir)
+        try:
+            rebuild_index(output_dir)
+        except ArchiveWriteError as exc:  # the delivery is logged; the next run redoes the index
+            log.warning("%s; the index is rebuilt by the next run", exc)
     return manifest
 
 
@@ -635,7 +698,7 @@ def record_delivery(report_dir: Path | str, entries: Iterable[Mapping[str, Any]]
 def rebuild_index(output_dir: Path | str) -> None:
     """Rewrite ``index.json`` and ``index.html`` from the archive, each atomically."""
     output_dir = Path(output_dir)
-    with _index_lock(output_dir):
+    with _index_lock(output_dir), archive_writes(output_dir):
         for stale in output_dir.glob(".index.*.tmp"):
             stale.unlink(missing_ok=True)
         reports = []

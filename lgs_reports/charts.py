@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -93,6 +94,7 @@ HOUSE_STYLE: dict[str, Any] = {
     "svg.fonttype": "none",  # text as text: WeasyPrint sets it in the embedded DejaVu Sans
     "svg.hashsalt": "lgs-reports",  # stable ids, so the same figures give the same bytes
     "svg.image_inline": True,
+    "text.parse_math": False,  # text from the data is drawn as written: "$x$" stays "$x$"
 }
 
 ChartFunction = Callable[[dict[str, Any]], "Figure | None"]
@@ -143,6 +145,20 @@ def _figure(
 
 
 # --------------------------------------------------------------------------- helpers
+
+LABEL_CHARS = 32  # the longest data label a chart draws; the tables show the whole text
+
+
+def data_label(text: Any, limit: int = LABEL_CHARS) -> str:
+    """Text from the data (a country) as a chart draws it: literal, shortened with an ellipsis.
+
+    Never interpreted: `HOUSE_STYLE` turns matplotlib's math text off, and control
+    characters (which SVG cannot hold) are drawn as U+FFFD. A name of any length
+    keeps the plot its room.
+    """
+    literal = str(formatting.literal_text(str(text)))
+    shown = "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in literal)
+    return shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "\u2026"
 
 
 def _months(rows: Sequence[dict[str, Any]]) -> list[dt.date]:
@@ -619,14 +635,15 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
         return None
     height = 0.5 + 0.18 * len(rows)
     names = [r["country"] for r in rows]
+    labels = [data_label(name) for name in names]
     comparison = (figures.get("countries") or {}).get("comparison")
     if comparison is None:  # no comparison: net sales only
-        fig, left = _figure(height, left=_label_width(names, 7), bottom=0.4, top=0.05)
+        fig, left = _figure(height, left=_label_width(labels, 7), bottom=0.4, top=0.05)
         right = None
     else:
         fig, (left, right) = _figure(
             height,
-            left=_label_width(names, 7),
+            left=_label_width(labels, 7),
             bottom=0.4,
             top=0.05,
             ncols=2,
@@ -647,6 +664,7 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
         width=0.7,
         saturation=1,
     )
+    left.set_yticks(range(len(labels)), labels)
     _money_axis(left, "x")
     left.grid(axis="x")
     left.grid(axis="y", visible=False)

@@ -5,23 +5,29 @@
     lgs-reports sample                                                    the sample warehouse
     lgs-reports status                                                    what the warehouse holds
     lgs-reports archive list | archive show PERIOD                        archived briefs
-    lgs-reports deliver                                                   send what is pending
+    lgs-reports deliver [--resend-unconfirmed]                            send what is pending
     lgs-reports config [--example]                                        effective settings
 
 Exit codes: 0 done; 1 internal error (a bug: with a traceback); 2 bad input
 (option, period, file, setting); 3 warehouse unreachable; 4 brief archived but
-delivery pending; 5 another run holds the lock; 130 interrupted.
+delivery pending; 5 another run holds the lock; 6 the archive cannot be
+written; 7 brief archived but its email neither sent nor queued; 130
+interrupted (Ctrl-C); 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 import lgs_reports
 from lgs_reports import errors
@@ -69,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lgs-reports",
         description="The monthly executive brief of London Gift Shop, from its warehouse.",
         epilog="Run without a command to build the brief. Exit codes: 0 done, 1 internal error, "
-        "2 bad input, 3 warehouse unreachable, 4 delivery pending, 5 busy, 130 interrupted.",
+        "2 bad input, 3 warehouse unreachable, 4 delivery pending, 5 busy, 6 cannot write the "
+        "archive, 7 email neither sent nor queued, 130 interrupted, 143 stopped (SIGTERM).",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {lgs_reports.__version__}"
@@ -162,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="send briefs waiting in the outbox",
         description="Send what earlier runs could not. Example: lgs-reports deliver",
     )
+    deliver.add_argument(
+        "--resend-unconfirmed",
+        action="store_true",
+        help="also send again to recipients left unconfirmed (a run stopped after handing the "
+        "message to the server, before its answer was recorded: they may have it already)",
+    )
     _common(deliver)
 
     config = sub.add_parser(
@@ -188,32 +201,68 @@ def _with_default_command(argv: Sequence[str]) -> list[str]:
     return [args[at], *args[:at], *args[at + 1 :]]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C is: the same clean-up runs."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts(received: list[int]) -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, ``systemctl stop``, Kubernetes) interrupts the
+    run like Ctrl-C instead of killing it outright; ``received`` notes that it came."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second must not cut the clean-up
+        received.append(signum)
+        raise Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``lgs-reports`` and ``python -m lgs_reports``; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    received: list[int] = []
     try:
-        args = build_parser().parse_args(_with_default_command(argv))
-        settings = load_settings(args.config)
-        from lgs_reports.logs import configure
+        with _sigterm_interrupts(received):
+            args = build_parser().parse_args(_with_default_command(argv))
+            settings = load_settings(args.config)
+            from lgs_reports.logs import configure
 
-        level = "WARNING" if args.quiet else "DEBUG" if args.verbose else settings.log.level
-        configure(level)
-        return COMMAND_RUNNERS[args.command](args, settings)
-    except errors.LgsError as exc:
+            level = "WARNING" if args.quiet else "DEBUG" if args.verbose else settings.log.level
+            configure(level)
+            return COMMAND_RUNNERS[args.command](args, settings)
+    except SystemExit:
+        raise  # --help, --version
+    except BaseException as exc:
+        return _failed(exc, terminated=bool(received))
+
+
+def _failed(exc: BaseException, *, terminated: bool) -> int:
+    """The one line for a run that did not finish, and its exit code: the one place."""
+    if terminated:  # whatever it surfaced as: DuckDB turns a signal into an error of its own
+        print("error: stopped by SIGTERM; nothing was left half-written", file=sys.stderr)
+        return errors.EXIT_TERMINATED
+    if isinstance(exc, errors.LgsError):
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         print("error: interrupted; nothing was left half-written", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception:
-        traceback.print_exc()
-        print(
-            "error: internal error (a bug in lgs-reports); please report it with the trace above",
-            file=sys.stderr,
-        )
-        return errors.EXIT_INTERNAL
+        return errors.EXIT_INTERRUPTED
+    if isinstance(exc, BrokenPipeError):
+        return errors.EXIT_OK
+    traceback.print_exception(exc)
+    print(
+        "error: internal error (a bug in lgs-reports); please report it with the trace above",
+        file=sys.stderr,
+    )
+    return errors.EXIT_INTERNAL
 
 
 def _run_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -285,7 +334,9 @@ def _run_archive(args: argparse.Namespace, settings: Settings) -> int:
 def _run_deliver(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports.delivery import deliver_pending
 
-    outcomes = deliver_pending(settings, Path(settings.output.dir))
+    outcomes = deliver_pending(
+        settings, Path(settings.output.dir), resend_unconfirmed=args.resend_unconfirmed
+    )
     if not outcomes:
         print("deliver: nothing pending")
     for outcome in outcomes:

@@ -4,21 +4,31 @@ The file is ``--config``, else ``$LGS_CONFIG``, else ``lgs_reports.toml`` in the
 working directory if present, else none (all defaults). ``[database] url`` is
 overridden by ``LGS_DATABASE_URL``, ``[smtp] host`` by ``LGS_SMTP_HOST`` and so
 on; lists are comma-separated in variables. ``lgs_reports.example.toml`` lists
-every setting with its default. Secrets never leave this module unmasked: use
-`mask_url` and `describe_settings` for anything shown to a person.
+every setting with its default. Every value is checked as it is read: a
+wrong one is a `ConfigError` (exit 2) naming the file and key or the variable,
+the value (never a secret: a URL's password is masked) and what is accepted.
+Secrets never leave this module unmasked: use `mask_url`, `mask_secrets` and
+`describe_settings` for anything shown to a person.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import email.utils
+import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from email.headerregistry import Address
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from lgs_reports.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 SEGMENTS: tuple[str, ...] = (
     "Champions",
@@ -220,6 +230,7 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     where_file = str(file) if file else "settings"
+    origins: dict[tuple[str, str], str] = {}  # where each value was set, for errors
     sections = _sections()
     unknown = sorted(set(data) - set(sections))
     if unknown:
@@ -242,44 +253,239 @@ def load_settings(
         for key, attr in fields.items():
             secret = (section, attr) in SECRETS
             if key in raw:
-                values[attr] = _convert(
-                    raw[key], hints[attr], f"{where_file}: [{section}] {key}", secret=secret
-                )
+                where = f"{where_file}: [{section}] {key}"
+                values[attr] = _convert(raw[key], hints[attr], where, secret=secret)
+                origins[section, attr] = where
             var = f"LGS_{section}_{key}".upper()
             if var in env:
-                values[attr] = _convert(
-                    env[var], hints[attr], f"environment variable {var}", secret=secret
-                )
+                where = f"environment variable {var}"
+                values[attr] = _convert(env[var], hints[attr], where, secret=secret)
+                origins[section, attr] = where
         built[section] = cls(**values)
     settings = Settings(**built, source=str(file) if file else "defaults")
-    _validate(settings, where_file)
+    _validate(settings, origins)
     return settings
 
 
-def _validate(settings: Settings, where: str) -> None:
-    if settings.smtp.security not in {"starttls", "tls", "none"}:
-        raise ConfigError(
-            f"{where}: [smtp] security must be starttls, tls or none, "
-            f"got {settings.smtp.security!r}"
-        )
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SMTP_SECURITY = ("starttls", "tls", "none")
+# DuckDB's memory_limit: a number and a unit (percentages and "none" would lift the cap)
+_MEMORY_RE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B)\s*", re.IGNORECASE)
+
+
+def _at_least(low: float) -> Callable[[float], bool]:
+    return lambda v: math.isfinite(v) and v >= low
+
+
+def _above(low: float) -> Callable[[float], bool]:
+    return lambda v: math.isfinite(v) and v > low
+
+
+#: (section, field) -> (test of the value, what is accepted); the defaults pass them all.
+CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
+    ("database", "duckdb_memory_limit"): (
+        lambda v: bool(_MEMORY_RE.fullmatch(v)),
+        "a size like 128MB, 2GB or 512MiB (KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
+    ),
+    ("output", "dir"): (lambda v: bool(v.strip()), "a folder"),
+    ("output", "lock_timeout"): (_at_least(0), "seconds, 0 or more"),
+    ("report", "rfm_window_days"): (_at_least(30), "at least 30 (days)"),
+    ("report", "top_countries"): (_at_least(1), "1 or more"),
+    ("report", "action_list_rows"): (_at_least(1), "1 or more"),
+    ("smtp", "port"): (lambda v: 1 <= v <= 65535, "a port number from 1 to 65535"),
+    ("smtp", "security"): (lambda v: v in SMTP_SECURITY, "starttls, tls or none"),
+    ("smtp", "timeout"): (_above(0), "seconds, more than 0"),
+    ("smtp", "retries"): (_at_least(0), "0 or more"),
+    ("smtp", "backoff"): (_at_least(0), "seconds, 0 or more"),
+    ("email", "max_size_mb"): (_above(0), "megabytes, more than 0"),
+    ("log", "level"): (lambda v: v.upper() in LOG_LEVELS, "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+def _validate(settings: Settings, origins: Mapping[tuple[str, str], str]) -> None:
+    """Every value that `_convert` typed is also one the program can use, or ConfigError."""
+
+    def where(section: str, attr: str) -> str:
+        return origins.get((section, attr)) or f"[{section}] {_toml_key(section, attr)}"
+
+    for (section, attr), (test, accepted) in CHECKS.items():
+        value = getattr(getattr(settings, section), attr)
+        if not test(value):
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            raise ConfigError(f"{where(section, attr)}: expected {accepted}, got {shown}")
     unknown = [s for s in settings.report.priority_segments if s not in SEGMENTS]
     if unknown:
         raise ConfigError(
-            f"{where}: [report] priority_segments: unknown segment {unknown[0]!r}; "
+            f"{where('report', 'priority_segments')}: unknown segment {unknown[0]!r}; "
             f"segments are: {', '.join(SEGMENTS)}"
         )
-    if settings.report.rfm_window_days < 30:
-        raise ConfigError(f"{where}: [report] rfm_window_days must be at least 30")
+    if settings.database.url:
+        parse_database_url(settings.database.url, where("database", "url"))
+    for raw in settings.email.to:
+        validate_address(raw, where("email", "to"))
+    validate_address(settings.email.sender, where("email", "sender"))
+    check_subject(settings.email.subject, where("email", "subject"))
+
+
+# --------------------------------------------------------------------------- the warehouse URL
+
+DATABASE_URLS = (
+    "postgresql://user:password@host:5432/db (postgres:// too) "
+    "or duckdb:///path/to/warehouse.duckdb"
+)
+_URL_SCHEME_RE = re.compile(r"(?P<scheme>[\w+.-]+)://(?P<rest>.*)", re.DOTALL)
+
+
+def parse_database_url(url: str, where: str = "[database] url") -> URL:
+    """The warehouse URL as SQLAlchemy reads it, ``postgres://`` read as ``postgresql://``.
+
+    A URL that cannot name a warehouse (not a URL, another database, a port that
+    is not a number from 1 to 65535, an ``@`` left unencoded in a password) is a
+    ConfigError (exit 2) naming ``where`` and the URL with its password masked.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    shown = mask_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{where}: {shown!r} is not a database URL; expected {DATABASE_URLS}"
+        ) from None
+    except ValueError:  # make_url's int() of the port
+        raise ConfigError(
+            f"{where}: the port in {shown!r} is not a number; expected {DATABASE_URLS}"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgres":  # what many hosting services hand out; SQLAlchemy 2 refuses it
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres") :])
+        backend = "postgresql"
+    if backend not in ("postgresql", "duckdb"):
+        raise ConfigError(
+            f"{where}: {shown!r} names a {backend} database, which is not supported; "
+            f"expected {DATABASE_URLS}"
+        )
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ConfigError(
+            f"{where}: the port in {shown!r} is not from 1 to 65535; expected {DATABASE_URLS}"
+        )
+    if parsed.host and "@" in parsed.host:
+        raise ConfigError(
+            f"{where}: {shown!r} has an '@' in its user name or password; write it as %40"
+        )
+    return parsed
 
 
 def mask_url(url: str) -> str:
-    """A database URL with its password replaced by ``***``, safe to print."""
-    try:
-        from sqlalchemy.engine import make_url
+    """A database URL with its password field replaced by ``***``, safe to print.
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    The password is the field SQLAlchemy reads as one (after ``user:``, up to the
+    ``@`` before the host; to the last ``@``, so that an unencoded ``@`` in it
+    hides more rather than less) and a ``password=`` query parameter. Everything
+    else is left exactly as written, so the message names what the user wrote.
+    """
+    match = _URL_SCHEME_RE.fullmatch(url)
+    if not match:
+        return url
+    rest = match.group("rest")
+    # the user name runs to the first ":" or "/" (it may hold an "@": user@server on Azure)
+    user_end = next((i for i, c in enumerate(rest) if c in ":/"), len(rest))
+    if rest[user_end : user_end + 1] == ":" and "@" in rest[user_end:]:
+        rest = rest[: user_end + 1] + "***" + rest[rest.rindex("@") :]
+    rest = re.sub(r"([?&]password=)[^&#]*", r"\1***", rest, flags=re.IGNORECASE)
+    return f"{match.group('scheme')}://{rest}"
+
+
+_KEYWORD_SECRET_RE = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'\",;)]+)", re.I)
+_URL_PASSWORD_RE = re.compile(r"([\w+.-]+://[^\s:/]*:)[^\s@]*@")
+_WORD_EDGE = "\\s\"'`()\\[\\]<>{},;"
+
+
+def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """Text (a driver's or server's message) with every secret in it replaced by ``***``.
+
+    By structure, never by substring: a URL's password field, the value of a
+    ``password=`` (a libpq connection string), and a whole word that is one of
+    ``secrets`` (a password "p" leaves "postgresql" and "port" alone).
+    """
+    text = _URL_PASSWORD_RE.sub(r"\1***@", text)
+    text = _KEYWORD_SECRET_RE.sub(r"\1***", text)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        word = re.escape(secret)
+        text = re.sub(rf"(?<![^{_WORD_EDGE}]){word}(?![^{_WORD_EDGE}.:!?])", "***", text)
+    return text
+
+
+# --------------------------------------------------------------------------- email addresses
+
+_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_RE = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+_ADDRESS_RE = re.compile(
+    r'(?:(?:"(?P<quoted>[^"\\]*)"|(?P<name>[^"<>@,;:()\\\[\]]+))?\s*<(?P<addr>[^<>\s]+)>)'
+    r"|(?P<bare>[^<>\s\"(),;:]+)"
+)
+
+
+def validate_address(raw: str, where: str) -> Address:
+    """One email address from the settings, strictly checked, or ConfigError naming it.
+
+    Accepts exactly ``name@example.com``, ``<name@example.com>``,
+    ``Jane Doe <name@example.com>`` and ``"Doe, Jane" <name@example.com>``.
+    Refuses anything that could add a header or a second recipient (line
+    breaks, control characters, text after the address, several ``@``) and
+    non-ASCII addresses (display names may be non-ASCII).
+    """
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(
+            f"{where}: {raw!r} is not a valid email address ({why}); "
+            "give addresses like name@example.com or Jane Doe <name@example.com>"
+        )
+
+    if not isinstance(raw, str) or not raw.strip():
+        raise refuse("it is empty")
+    if breaks_line(raw):
+        raise refuse("it contains a line break or control character")
+    match = _ADDRESS_RE.fullmatch(raw.strip())
+    if not match:
+        raise refuse("expected one address, optionally with a name before it in <>")
+    name = match.group("quoted") if match.group("quoted") is not None else match.group("name")
+    name = (name or "").strip()
+    addr = match.group("addr") or match.group("bare")
+    if not addr.isascii():
+        raise refuse("non-ASCII addresses are not supported")
+    if addr.count("@") != 1:
+        raise refuse("it needs exactly one @")
+    local, domain = addr.split("@")
+    if not _LOCAL_RE.fullmatch(local) or len(local) > 64:
+        raise refuse("the part before @ is malformed")
+    if not _DOMAIN_RE.fullmatch(domain):
+        raise refuse("the domain is malformed")
+    if email.utils.parseaddr(raw)[1] != addr:  # belt and braces: the stdlib must agree
+        raise refuse("it is ambiguous")
+    try:
+        return Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError) as exc:
+        raise refuse(str(exc)) from None
+
+
+def breaks_line(text: str) -> bool:
+    """True if text holds a line break or control character of any kind (CR, LF, NEL, U+2028...)."""
+    return any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in text)
+
+
+def check_subject(subject: str, where: str = "[email] subject") -> str:
+    """The subject template, if it is one line (it becomes a header), else ConfigError."""
+    if breaks_line(subject):
+        raise ConfigError(
+            f"{where}: {subject!r} contains a line break or control character; "
+            "give one line of text ({period} is replaced by the period)"
+        )
+    return subject
 
 
 def example_toml() -> str:

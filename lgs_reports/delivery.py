@@ -2,17 +2,28 @@
 
 One message per report revision goes to the configured recipients, in one
 SMTP transaction per recipient over one connection, so that partial success
-is known exactly: each recipient who accepted it is written to the revision's
-delivery log (``manifest.json``) before the next one is tried, and nobody is
-sent the same revision twice. Before the first attempt the message is written
-to the outbox (``output/.outbox/<period>-r<rev>.eml`` and ``.json`` with the
-recipients still pending); it leaves the outbox when everyone has it. If the
-retries run out, DeliveryError (exit 4) says where it waits, and
+is known exactly. Before the first attempt the message is written to the
+outbox (``output/.outbox/<period>-r<rev>.eml`` and ``.json`` with the
+recipients still pending); it leaves the outbox when everyone has it. When
+the outbox cannot be written, NotQueuedError (exit 7): neither sent nor queued.
+
+Each recipient's transaction writes its intent to the ``.json`` just before
+DATA and its result (the revision's delivery log in ``manifest.json``, then
+the ``.json``) as soon as the server answers, before the next recipient is
+tried. So nobody is sent a revision the delivery log says they have, and a
+run stopped between the two (a kill, a lost connection during DATA) leaves
+the recipient *unconfirmed*: they may have it. An unconfirmed recipient is
+reported on every later delivery and sent the message again (same
+Message-ID) only with ``deliver --resend-unconfirmed``: at least once when
+asked, never twice unasked. A 5xx refusal is permanent and not retried; a
+4xx one, or no answer, is retried up to ``[smtp] retries`` times. If someone
+still lacks it, DeliveryError (exit 4) says where it waits, and
 `deliver_pending` (run at the start of every run, and by ``lgs-reports
 deliver``) sends it later.
 
-Secrets: the SMTP password is only ever handed to ``smtplib.login``; every
-error text that could echo it is scrubbed before it is logged or raised.
+Secrets: the SMTP password is only ever handed to ``smtplib.login``; wherever
+it (or its base64 AUTH forms) is a word of a server's reply, it is masked
+before the reply is logged or raised (`config.mask_secrets`).
 Certificates are always verified (``ssl.create_default_context()``); the
 ``ssl_context`` parameters exist so tests can trust a self-signed server.
 """
@@ -20,6 +31,7 @@ Certificates are always verified (``ssl.create_default_context()``); the
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import email.policy
@@ -28,11 +40,9 @@ import hashlib
 import io
 import json
 import logging
-import re
 import smtplib
 import ssl
 import time
-import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
 from email.headerregistry import Address
@@ -52,9 +62,24 @@ from lgs_reports.archive import (
     check_period,
     delivery_lock,
     record_delivery,
+    write_problem,
 )
-from lgs_reports.config import Settings
-from lgs_reports.errors import BadInputError, BusyError, ConfigError, DeliveryError, LgsError
+from lgs_reports.config import (
+    Settings,
+    breaks_line,
+    check_subject,
+    mask_secrets,
+    validate_address,
+)
+from lgs_reports.errors import (
+    ArchiveWriteError,
+    BadInputError,
+    BusyError,
+    ConfigError,
+    DeliveryError,
+    LgsError,
+    NotQueuedError,
+)
 from lgs_reports.resources import resource_dir
 
 log = logging.getLogger("lgs_reports.delivery")
@@ -66,15 +91,6 @@ TOP_RECOMMENDATIONS = 3
 _MB = 1_000_000  # max_size_mb counts decimal megabytes: the stricter reading
 
 _POLICY = email.policy.SMTP  # CRLF line ends, as SMTP wants them
-_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_DOMAIN_RE = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
-)
-_ADDRESS_RE = re.compile(
-    r'(?:(?:"(?P<quoted>[^"\\]*)"|(?P<name>[^"<>@,;:()\\\[\]]+))?\s*<(?P<addr>[^<>\s]+)>)'
-    r"|(?P<bare>[^<>\s\"(),;:]+)"
-)
 
 
 # --------------------------------------------------------------------------- results
@@ -88,7 +104,8 @@ class DeliveryOutcome:
     revision: int
     sent_to: tuple[str, ...] = ()
     already_had: tuple[str, ...] = ()
-    pending: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()  # still lacking it, for whatever reason (unconfirmed too)
+    unconfirmed: tuple[str, ...] = ()  # may have it: not sent again without being asked
     eml_path: Path | None = None  # the outbox file while pending; the preview on a dry run
     note: str = ""
 
@@ -109,6 +126,9 @@ class OutboxEntry:
     message_ids: Mapping[str, str]
     created_at: str
     last_error: str
+    # recipient -> when the message was handed to the server for them, with no answer
+    # recorded yet: they may have it (see `_deliver_entry`)
+    unconfirmed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,54 +172,6 @@ class EmailContext:
 
 
 # --------------------------------------------------------------------------- addresses
-
-
-def validate_address(raw: str, where: str) -> Address:
-    """One email address from the settings, strictly checked, or ConfigError naming it.
-
-    Accepts exactly ``name@example.com``, ``<name@example.com>``,
-    ``Jane Doe <name@example.com>`` and ``"Doe, Jane" <name@example.com>``.
-    Refuses anything that could add a header or a second recipient (line
-    breaks, control characters, text after the address, several ``@``) and
-    non-ASCII addresses (display names may be non-ASCII).
-    """
-
-    def refuse(why: str) -> ConfigError:
-        return ConfigError(
-            f"{where}: {raw!r} is not a valid email address ({why}); "
-            "give addresses like name@example.com or Jane Doe <name@example.com>"
-        )
-
-    if not isinstance(raw, str) or not raw.strip():
-        raise refuse("it is empty")
-    if _unsafe(raw):
-        raise refuse("it contains a line break or control character")
-    match = _ADDRESS_RE.fullmatch(raw.strip())
-    if not match:
-        raise refuse("expected one address, optionally with a name before it in <>")
-    name = match.group("quoted") if match.group("quoted") is not None else match.group("name")
-    name = (name or "").strip()
-    addr = match.group("addr") or match.group("bare")
-    if not addr.isascii():
-        raise refuse("non-ASCII addresses are not supported")
-    if addr.count("@") != 1:
-        raise refuse("it needs exactly one @")
-    local, domain = addr.split("@")
-    if not _LOCAL_RE.fullmatch(local) or len(local) > 64:
-        raise refuse("the part before @ is malformed")
-    if not _DOMAIN_RE.fullmatch(domain):
-        raise refuse("the domain is malformed")
-    if email.utils.parseaddr(raw)[1] != addr:  # belt and braces: the stdlib must agree
-        raise refuse("it is ambiguous")
-    try:
-        return Address(display_name=name, addr_spec=addr)
-    except (ValueError, IndexError) as exc:
-        raise refuse(str(exc)) from None
-
-
-def _unsafe(text: str) -> bool:
-    """True if text holds a line break or control character of any kind (CR, LF, NEL, U+2028...)."""
-    return any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in text)
 
 
 def configured_recipients(settings: Settings) -> tuple[Address, ...]:
@@ -338,6 +310,7 @@ def _environment(settings: Settings) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader([*folders, str(resource_dir("templates"))]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
+        finalize=formatting.literal_text,  # a bidi override in the data reorders nothing
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -345,14 +318,9 @@ def _environment(settings: Settings) -> jinja2.Environment:
 
 
 def _subject(settings: Settings, report: ArchivedReport, figures: Mapping[str, Any]) -> str:
-    template = settings.email.subject
-    if _unsafe(template):
-        raise ConfigError(
-            f"[email] subject: {template!r} contains a line break or control character; "
-            "give one line of text ({period} is replaced by the period)"
-        )
+    template = check_subject(settings.email.subject)
     title = str(_period_info(figures).get("title") or report.period)
-    if _unsafe(title):
+    if breaks_line(title):
         raise BadInputError(
             f"email: the period title {title!r} in figures.json contains a line break or "
             "control character; it cannot go into a subject line"
@@ -535,11 +503,14 @@ def deliver_report(
 
     No recipients: nothing is sent, not an error (``note`` says so). Recipients
     but no SMTP host: ConfigError naming LGS_SMTP_HOST. A bad address: ConfigError
-    naming it, before anything is sent. If some recipients are still pending
-    after ``[smtp] retries``: the message waits in the outbox and DeliveryError
-    (exit 4) is raised. An outbox entry of an earlier revision of the same
-    period is dropped: the new revision supersedes it. ``ssl_context``: tests
-    only; by default certificates are verified against the system's CAs.
+    naming it, before anything is sent. The message is queued in the outbox
+    before the first attempt; when the outbox cannot be written, NotQueuedError
+    (exit 7): nothing was sent or queued. If some recipients are still pending
+    after ``[smtp] retries`` (or were refused for good, or are unconfirmed, see
+    `deliver_pending`): the message waits in the outbox and DeliveryError (exit
+    4) is raised. An outbox entry of an earlier revision of the same period is
+    dropped: the new revision supersedes it. ``ssl_context``: tests only; by
+    default certificates are verified against the system's CAs.
     """
     now = _aware(now)
     recipients = configured_recipients(settings)
@@ -572,8 +543,10 @@ def deliver_report(
             r.addr_spec: message_id(report.period, report.revision, r.addr_spec, sender)
             for r in recipients
         }
-        entry = _write_outbox(
-            output_dir,
+        # an earlier run's entry of this revision: who is unconfirmed survives the rewrite
+        _, meta_path = _outbox_paths(output_dir, report.period, report.revision)
+        earlier = _read_outbox_entry(meta_path) if meta_path.is_file() else None
+        entry = _queue(
             report,
             message.as_bytes(policy=_POLICY),
             sender.addr_spec,
@@ -581,6 +554,7 @@ def deliver_report(
             todo,
             had,
             ids,
+            dict(earlier.unconfirmed) if earlier else {},
             now,
         )
         outcome = _deliver_entry(settings, entry, ssl_context, already_had=had)
@@ -596,6 +570,7 @@ def deliver_pending(
     ssl_context: ssl.SSLContext | None = None,
     raise_on_pending: bool = True,
     retries: int | None = None,
+    resend_unconfirmed: bool = False,
 ) -> list[DeliveryOutcome]:
     """Send what waits in the outbox; each message leaves it once every recipient has it.
 
@@ -603,8 +578,11 @@ def deliver_pending(
     ``retries=0``, so a server that is still down costs one attempt and does
     not stop the new brief) and by ``deliver``. ``retries`` overrides
     ``[smtp] retries``. An entry another process is delivering right now is
-    skipped. With ``raise_on_pending``, DeliveryError (exit 4) if anything is
-    still pending.
+    skipped. A recipient left *unconfirmed* (a run stopped after handing the
+    message to the server, before its answer was recorded: they may have it)
+    is reported and sent again only with ``resend_unconfirmed``
+    (``deliver --resend-unconfirmed``). With ``raise_on_pending``,
+    DeliveryError (exit 4) if anything is still pending or unconfirmed.
     """
     output_dir = Path(output_dir)
     if retries is not None:
@@ -631,7 +609,11 @@ def deliver_pending(
             with delivery_lock(output_dir, entry.period, 0.0):
                 current = _read_outbox_entry(entry.meta)  # another run may have sent it meanwhile
                 if current is not None:
-                    outcomes.append(_deliver_entry(settings, current, ssl_context))
+                    outcomes.append(
+                        _deliver_entry(
+                            settings, current, ssl_context, resend_unconfirmed=resend_unconfirmed
+                        )
+                    )
         except BusyError:
             log.info("email: %s is being delivered by another run; skipped", entry.eml)
     failures = [o.note for o in outcomes if o.pending]
@@ -667,11 +649,20 @@ def _deliver_entry(
     entry: OutboxEntry,
     ssl_context: ssl.SSLContext | None,
     already_had: tuple[str, ...] = (),
+    *,
+    resend_unconfirmed: bool = False,
 ) -> DeliveryOutcome:
     """Send an outbox entry to whoever still lacks it; the caller holds the delivery lock.
 
-    Returns the outcome; ``pending`` is non-empty (and ``note`` says why) when
-    the retries ran out. The outbox entry is updated after every recipient.
+    Per recipient, in one SMTP transaction: MAIL and RCPT; then the intent is
+    written to the entry (``unconfirmed``: from here the server may take it);
+    then DATA; then the result: the delivery log, then the entry. A definite
+    refusal clears the intent; a refusal with a 5xx code is permanent and not
+    retried, a 4xx one (or no answer) is retried up to ``[smtp] retries``. A
+    recipient whose DATA got no answer, or whose intent an earlier run left, is
+    unconfirmed: not sent again unless ``resend_unconfirmed``. Returns the
+    outcome; ``pending`` is non-empty (and ``note`` says why and what to do)
+    when someone still lacks the message.
     """
     what = _what(entry.period, entry.revision)
     manifest_ok = (entry.report_dir / MANIFEST).is_file()
@@ -684,11 +675,23 @@ def _deliver_entry(
     had = tuple(
         dict.fromkeys(already_had + tuple(p for p in entry.pending if p.lower() in delivered))
     )
-    todo = [p for p in entry.pending if p.lower() not in delivered]
+    waiting = [p for p in entry.pending if p.lower() not in delivered]
+    held = [p for p in waiting if p in entry.unconfirmed and not resend_unconfirmed]
+    todo = [p for p in waiting if p not in held]
+    for recipient in todo:
+        if recipient in entry.unconfirmed:
+            log.warning(
+                "email: sending the %s to %s again (unconfirmed since %s), as asked",
+                what,
+                recipient,
+                entry.unconfirmed[recipient],
+            )
     eml = entry.eml.read_bytes() if todo else b""
     sent: list[str] = []
+    refused: dict[str, str] = {}  # recipient -> a permanent (5xx) refusal: not retried
     smtp = settings.smtp
     attempts = max(smtp.retries, 0) + 1
+    tried = 0
     last_error = ""
     for attempt in range(1, attempts + 1):
         if not todo:
@@ -697,49 +700,77 @@ def _deliver_entry(
             delay = smtp.backoff * 2 ** (attempt - 2)
             log.info("email: attempt %d of %d in %gs", attempt, attempts, delay)
             time.sleep(delay)
+        tried = attempt
         try:
             client = _connect(settings, ssl_context)
         except (smtplib.SMTPException, OSError) as exc:
             last_error = _describe(exc, settings)
             log.warning("email: attempt %d of %d failed: %s", attempt, attempts, last_error)
+            if _permanent(exc):
+                refused.update(dict.fromkeys(todo, last_error))
+                todo.clear()
             continue
+        in_flight = None  # the recipient whose DATA is under way
         try:
             for recipient in list(todo):
                 mid = entry.message_ids.get(recipient) or message_id(
                     entry.period, entry.revision, recipient, Address(addr_spec=entry.sender)
                 )
                 data = b"Message-ID: " + mid.encode("ascii") + b"\r\n" + eml
+                resending = recipient in entry.unconfirmed  # stays so until it succeeds
                 try:
-                    client.sendmail(entry.sender, [recipient], data)
+                    _envelope(client, entry.sender, recipient, len(data))
+                    entry = _intend(entry, recipient)
+                    in_flight = recipient
+                    _data(client, data)
+                    in_flight = None
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                    # This recipient (or this transaction) was refused; the session goes on.
+                    # A definite "no" for this recipient (or this transaction): not sent now.
+                    if in_flight is not None and not resending:
+                        entry = _settle(entry, recipient)
+                    in_flight = None
                     last_error = _describe(exc, settings)
                     log.warning("email: %s not accepted for %s: %s", what, recipient, last_error)
+                    if _permanent(exc):
+                        todo.remove(recipient)
+                        refused[recipient] = last_error
                     continue
                 todo.remove(recipient)
                 sent.append(recipient)
                 entry = _bookkeep(entry, recipient, mid, manifest_ok)
                 log.info("email: sent the %s to %s", what, recipient)
         except (smtplib.SMTPException, OSError) as exc:
+            _close(client)
             last_error = _describe(exc, settings)
             log.warning("email: attempt %d of %d failed: %s", attempt, attempts, last_error)
-        finally:
+            if in_flight is not None:  # no answer to DATA: the server may have taken it
+                todo.remove(in_flight)
+                held.append(in_flight)
+                log.warning(
+                    "email: no answer to the %s for %s; it may have arrived: unconfirmed",
+                    what,
+                    in_flight,
+                )
+        except BaseException:
+            _close(client, polite=False)
+            raise
+        else:
             _close(client)
 
-    if todo:
-        _update_outbox(entry, error=last_error)
-        note = (
-            f"email: the {what} is archived but not delivered to {', '.join(todo)} via "
-            f"{smtp.host}:{smtp.port} after {attempts} attempt(s) ({last_error}); it waits "
-            f"in {entry.eml}; fix the cause, then run `lgs-reports deliver`"
-        )
+    if todo or refused or held:
+        try:
+            _update_outbox(entry, error=last_error)
+        except OSError as exc:
+            log.warning("email: cannot note the last error in %s (%s)", entry.meta, exc)
+        note = _pending_note(settings, entry, todo, refused, held, tried, last_error)
         log.warning("%s", note)
         return DeliveryOutcome(
             entry.period,
             entry.revision,
             sent_to=tuple(sent),
             already_had=had,
-            pending=tuple(todo),
+            pending=tuple(todo) + tuple(refused) + tuple(held),
+            unconfirmed=tuple(held),
             eml_path=entry.eml,
             note=note,
         )
@@ -756,11 +787,115 @@ def _deliver_entry(
     )
 
 
-def _bookkeep(entry: OutboxEntry, recipient: str, mid: str, manifest_ok: bool) -> OutboxEntry:
-    """Log one accepted recipient in the manifest and the outbox, before the next is tried.
+def _pending_note(
+    settings: Settings,
+    entry: OutboxEntry,
+    todo: Sequence[str],
+    refused: Mapping[str, str],
+    held: Sequence[str],
+    tried: int,
+    last_error: str,
+) -> str:
+    """The one line that says who still lacks the message, why, and what to do."""
+    what = _what(entry.period, entry.revision)
+    smtp = settings.smtp
+    parts = []
+    if todo:
+        parts.append(
+            f"not delivered to {', '.join(todo)} via {smtp.host}:{smtp.port} after {tried} "
+            f"attempt(s) ({last_error})"
+        )
+    if refused:
+        errors = "; ".join(dict.fromkeys(refused.values()))
+        parts.append(
+            f"refused for good for {', '.join(refused)} ({errors}): a permanent (5xx) "
+            "refusal is not retried"
+        )
+    if held:
+        since = min(entry.unconfirmed.get(r, "") for r in held) or "an earlier run"
+        parts.append(
+            f"unconfirmed for {', '.join(held)}: a run stopped after handing it to the "
+            f"server ({since}) before the answer was recorded, so they may have it; it is "
+            "not sent again on its own: check with them, then run "
+            "`lgs-reports deliver --resend-unconfirmed` (same Message-ID)"
+        )
+    line = f"email: the {what} is archived but " + "; ".join(parts)
+    line += f"; it waits in {entry.eml}"
+    if todo or refused:
+        line += "; fix the cause, then run `lgs-reports deliver`"
+    return line
 
-    A failure here is not a delivery failure (the server has the message), so it
-    is raised as LgsError rather than retried, which would send it twice.
+
+def _permanent(exc: BaseException) -> bool:
+    """True for a 5xx reply: the server refuses for good (a wrong password, an unknown
+    mailbox, a message it will not take); trying again in a moment cannot help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _ in exc.recipients.values())
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600
+
+
+def _envelope(client: smtplib.SMTP, sender: str, recipient: str, size: int) -> None:
+    """MAIL and RCPT of one transaction (as ``smtplib.sendmail`` does); a refusal raises."""
+    options = [f"size={size}"] if client.does_esmtp and client.has_extn("size") else []
+    code, reply = client.mail(sender, options)
+    if code != 250:
+        _reset(client)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = client.rcpt(recipient)
+    if code not in (250, 251):
+        _reset(client)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+
+
+def _data(client: smtplib.SMTP, data: bytes) -> None:
+    """DATA: hands the message over; only a 250 answer means the server has taken it."""
+    code, reply = client.data(data)
+    if code != 250:
+        _reset(client)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset(client: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        client.rset()
+
+
+def _intend(entry: OutboxEntry, recipient: str) -> OutboxEntry:
+    """Write, before DATA, that the message is being handed to the server for ``recipient``.
+
+    Until the answer is recorded, a crash leaves them unconfirmed rather than sent
+    twice. A disk that refuses the write stops delivery: nothing was sent.
+    """
+    if recipient in entry.unconfirmed:  # a resend: the first intent (and its time) stands
+        return entry
+    since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    try:
+        return _update_outbox(entry, unconfirmed={**entry.unconfirmed, recipient: since})
+    except OSError as exc:
+        problem = write_problem(exc, entry.meta) or f"cannot write {entry.meta} ({exc})"
+        raise DeliveryError(
+            f"email: the {_what(entry.period, entry.revision)} is archived but not sent to "
+            f"{recipient}: {problem}; it waits in {entry.eml}: then run `lgs-reports deliver`"
+        ) from None
+
+
+def _settle(entry: OutboxEntry, recipient: str) -> OutboxEntry:
+    """Clear the intent for ``recipient`` after a definite refusal (nothing was taken)."""
+    rest = {r: t for r, t in entry.unconfirmed.items() if r != recipient}
+    try:
+        return _update_outbox(entry, unconfirmed=rest)
+    except OSError as exc:  # they stay unconfirmed: safe, and the operator is told
+        log.warning("email: cannot update %s (%s)", entry.meta, exc)
+        return entry
+
+
+def _bookkeep(entry: OutboxEntry, recipient: str, mid: str, manifest_ok: bool) -> OutboxEntry:
+    """Record that the server took the message for ``recipient``: the delivery log first,
+    then the outbox entry (which clears the intent), before the next recipient is tried.
+
+    A failure here is not a delivery failure (the server has the message), so it is
+    not retried, which would send it twice: the recipient stays unconfirmed.
     """
     sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
@@ -777,11 +912,17 @@ def _bookkeep(entry: OutboxEntry, recipient: str, mid: str, manifest_ok: bool) -
                 ],
             )
         return _update_outbox(entry, sent_now=recipient)
-    except OSError as exc:
-        raise LgsError(
-            f"email: the {_what(entry.period, entry.revision)} was sent to {recipient} but "
-            f"could not be recorded ({exc.strerror or exc}); check {entry.report_dir} "
-            "before delivering again"
+    except (OSError, ArchiveWriteError) as exc:
+        problem = (
+            exc.problem
+            if isinstance(exc, ArchiveWriteError)
+            else write_problem(exc, entry.meta) or str(exc)
+        )
+        raise DeliveryError(
+            f"email: the server took the {_what(entry.period, entry.revision)} for {recipient}, "
+            f"but that could not be recorded: {problem}; {recipient} has it but stays listed "
+            "as unconfirmed: once fixed, run `lgs-reports deliver` for anyone still pending, "
+            f"without --resend-unconfirmed (it would send {recipient} a second copy)"
         ) from None
 
 
@@ -804,13 +945,18 @@ def _connect(settings: Settings, ssl_context: ssl.SSLContext | None) -> smtplib.
             client.ehlo()
         if smtp.username:
             client.login(smtp.username, smtp.password)
-    except BaseException:
-        _close(client)
+    except BaseException as exc:
+        _close(client, polite=isinstance(exc, smtplib.SMTPException | OSError))
         raise
     return client
 
 
-def _close(client: smtplib.SMTP) -> None:
+def _close(client: smtplib.SMTP, *, polite: bool = True) -> None:
+    """End the session: QUIT, or (stopped by Ctrl-C or SIGTERM, or a failure of ours) just
+    close the socket, since QUIT waits for an answer, up to ``[smtp] timeout``."""
+    if not polite:
+        client.close()
+        return
     try:
         client.quit()
     except (smtplib.SMTPException, OSError):
@@ -847,19 +993,19 @@ def _reply(message: bytes | str) -> str:
 
 
 def _scrub(text: str, settings: Settings) -> str:
-    """Remove the password, and the base64 forms an AUTH exchange uses, from a text."""
+    """Mask the password, and the base64 forms an AUTH exchange uses, wherever one is a word."""
     password = settings.smtp.password
     if not password:
         return text
     user = settings.smtp.username
-    secrets = {
-        password,
-        base64.b64encode(password.encode()).decode(),
-        base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
-    }
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    return mask_secrets(
+        text,
+        (
+            password,
+            base64.b64encode(password.encode()).decode(),
+            base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- bookkeeping
@@ -884,8 +1030,7 @@ def _outbox_paths(output_dir: Path, period: str, revision: int) -> tuple[Path, P
     return base.with_suffix(".eml"), base.with_suffix(".json")
 
 
-def _write_outbox(
-    output_dir: Path,
+def _queue(
     report: ArchivedReport,
     eml: bytes,
     sender: str,
@@ -893,13 +1038,17 @@ def _write_outbox(
     pending: tuple[str, ...],
     sent: tuple[str, ...],
     message_ids: Mapping[str, str],
+    unconfirmed: Mapping[str, str],
     now: dt.datetime,
 ) -> OutboxEntry:
     """Put the message in the outbox before the first attempt (write-ahead): a run killed
-    while sending leaves it there for `deliver_pending`, not lost."""
+    while sending leaves it there for `deliver_pending`, not lost.
+
+    When the outbox cannot be written (a full disk), NotQueuedError (exit 7): nothing
+    is sent, and no half-written entry is left behind.
+    """
+    output_dir = report.output_dir
     eml_path, meta_path = _outbox_paths(output_dir, report.period, report.revision)
-    eml_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(eml_path, eml)  # the .json is written last: it is what makes an entry
     meta = {
         "period": report.period,
         "revision": report.revision,
@@ -909,11 +1058,27 @@ def _write_outbox(
         "recipients": list(recipients),
         "pending": list(pending),
         "sent": list(sent),
+        "unconfirmed": dict(unconfirmed),
         "message_ids": dict(message_ids),
         "created_at": now.isoformat(timespec="seconds"),
         "last_error": "",
     }
-    atomic_write(meta_path, _json_bytes(meta))
+    try:
+        eml_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(eml_path, eml)  # the .json is written last: it is what makes an entry
+        atomic_write(meta_path, _json_bytes(meta))
+    except BaseException as exc:
+        if not meta_path.is_file():  # no entry, no message (an earlier run's entry keeps its)
+            with contextlib.suppress(OSError):
+                eml_path.unlink(missing_ok=True)
+        problem = write_problem(exc, eml_path.parent) if isinstance(exc, OSError) else None
+        if problem is None:
+            raise
+        raise NotQueuedError(
+            f"email: the {_what(report.period, report.revision)} is archived in {report.path}, "
+            f"but its email is neither sent nor queued: {problem}; then run `lgs-reports "
+            f"--period {report.period}` again: it reuses the archived brief and sends it"
+        ) from None
     entry = _read_outbox_entry(meta_path)
     assert entry is not None
     return entry
@@ -940,26 +1105,43 @@ def _read_outbox_entry(meta_path: Path) -> OutboxEntry | None:
             message_ids=dict(meta.get("message_ids", {})),
             created_at=str(meta.get("created_at", "")),
             last_error=str(meta.get("last_error", "")),
+            unconfirmed={str(k): str(v) for k, v in (meta.get("unconfirmed") or {}).items()},
         )
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, BadInputError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, BadInputError) as exc:
         log.warning("email: %s is not a usable outbox entry (%s); left as it is", meta_path, exc)
         return None
 
 
 def _update_outbox(
-    entry: OutboxEntry, *, sent_now: str | None = None, error: str = ""
+    entry: OutboxEntry,
+    *,
+    sent_now: str | None = None,
+    error: str = "",
+    unconfirmed: Mapping[str, str] | None = None,
 ) -> OutboxEntry:
-    """Rewrite an entry's .json after a recipient got it, or with the last error."""
+    """Rewrite an entry's .json: a recipient got it (their intent is cleared with it),
+    who is being sent it right now (``unconfirmed``), or the last error."""
     pending = tuple(p for p in entry.pending if p != sent_now)
     sent = entry.sent + ((sent_now,) if sent_now else ())
+    intents = dict(entry.unconfirmed if unconfirmed is None else unconfirmed)
+    intents.pop(sent_now or "", None)
     updated = dataclasses.replace(
-        entry, pending=pending, sent=sent, last_error=error or entry.last_error
+        entry,
+        pending=pending,
+        sent=sent,
+        unconfirmed=intents,
+        last_error=error or entry.last_error,
     )
     if entry.meta.is_file():
         meta = json.loads(entry.meta.read_text(encoding="utf-8"))
-        meta.update(pending=list(pending), sent=list(sent), last_error=updated.last_error)
+        meta.update(
+            pending=list(pending),
+            sent=list(sent),
+            unconfirmed=intents,
+            last_error=updated.last_error,
+        )
         atomic_write(entry.meta, _json_bytes(meta))
     return updated
 

@@ -14,6 +14,10 @@ EXIT_BAD_INPUT = 2
 EXIT_WAREHOUSE = 3
 EXIT_DELIVERY_PENDING = 4
 EXIT_BUSY = 5
+EXIT_ARCHIVE = 6
+EXIT_NOT_QUEUED = 7
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM (kill, systemd stop, Kubernetes): 128 + 15
 
 
 class LgsError(Exception):
@@ -56,3 +60,21 @@ class DeliveryError(LgsError):
     """The brief is archived but could not be delivered; it waits in the outbox."""
 
     exit_code = EXIT_DELIVERY_PENDING
+
+
+class ArchiveWriteError(LgsError):
+    """The archive cannot be written (disk full, read-only, no permission, a file in the way);
+    what was being written is removed, so the archive is as it was."""
+
+    exit_code = EXIT_ARCHIVE
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message  # the path and the cause alone, for other messages
+
+
+class NotQueuedError(LgsError):
+    """The brief is archived, but its email is neither sent nor queued: the outbox cannot be
+    written."""
+
+    exit_code = EXIT_NOT_QUEUED

@@ -197,3 +197,31 @@ def month(value: dt.date | dt.datetime | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return f"{value:%b %Y}"
+
+
+# Bidi controls that reorder the text after them until closed: LRE RLE LRO RLO close with
+# PDF (U+202C), LRI RLI FSI with PDI (U+2069).
+_BIDI_CLOSER = {
+    "\u202a": "\u202c",
+    "\u202b": "\u202c",
+    "\u202d": "\u202c",
+    "\u202e": "\u202c",
+    "\u2066": "\u2069",
+    "\u2067": "\u2069",
+    "\u2068": "\u2069",
+}
+_BIDI_NEUTRALISED = str.maketrans({c: c + closer for c, closer in _BIDI_CLOSER.items()})
+
+
+def literal_text(value: object) -> object:
+    """Text from the data as it is stored, shown in the order it is stored.
+
+    A bidi override in a country (U+202E) would otherwise turn the rest of its
+    line around ("abc\\u202edef made 11% of it" reads "abc.ti fo %11 edam fed"):
+    each such control is closed right after itself, so it stays in the text but
+    reorders nothing. Anything but a plain string (numbers, markup a template
+    made) is returned as it is. The Jinja ``finalize`` of the brief and the email.
+    """
+    if type(value) is not str or not any(c in value for c in _BIDI_CLOSER):
+        return value
+    return value.translate(_BIDI_NEUTRALISED)

@@ -10,13 +10,19 @@ import contextlib
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
+from typing import TextIO
 
 log = logging.getLogger("lgs_reports")
 
 
 def configure(level: str = "INFO") -> None:
-    """One handler on stderr: ``2026-11-26 06:00:01 INFO query: 0.31 s``."""
+    """One handler on stderr: ``2026-11-26 06:00:01 INFO query: 0.31 s``.
+
+    A library's warning (matplotlib: a glyph missing from the font for an emoji in
+    the data) becomes one such line too, not a file name and a line of its source.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
@@ -25,6 +31,18 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    warnings.showwarning = _log_warning
+
+
+def _log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    log.warning("%s: %s", category.__name__, " ".join(str(message).split()))
 
 
 @contextlib.contextmanager

@@ -395,6 +395,7 @@ def template_environment(templates_dir: str | Path | None = None) -> jinja2.Envi
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
+        finalize=formatting.literal_text,  # a bidi override in the data reorders nothing
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -18,10 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from lgs_reports.config import DatabaseSettings, Settings, mask_url
+from lgs_reports.config import (
+    DatabaseSettings,
+    Settings,
+    mask_secrets,
+    mask_url,
+    parse_database_url,
+)
 from lgs_reports.corrections import pair_corrections
 from lgs_reports.errors import BusyError, WarehouseError
 from lgs_reports.queries import Reader, run_query, statements
@@ -29,7 +35,6 @@ from lgs_reports.resources import resource_dir
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = ("postgresql", "duckdb")
 DUCKDB_MEMORY_LIMIT = DatabaseSettings.duckdb_memory_limit
 # PostgreSQL advisory lock between loads (exclusive, while they rebuild the derived
 # tables) and briefs (shared, while they read them); any constant of our own will do.
@@ -43,24 +48,15 @@ class Warehouse:
         self.url = url
         self.duckdb_memory_limit = duckdb_memory_limit
         self.safe_url = mask_url(url)
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise WarehouseError(
-                f"database URL {self.safe_url!r} is not a valid SQLAlchemy URL; "
-                "expected e.g. postgresql://user:password@host/db or duckdb:///path/file.duckdb"
-            ) from None
+        parsed = parse_database_url(url, "database URL")  # ConfigError (exit 2) if it cannot be
         self.dialect = parsed.get_backend_name()
         if self.dialect == "postgresql" and parsed.get_driver_name() != "psycopg2":
-            # psycopg2 is the driver we ship and test (SQLAlchemy 2.1 defaults to psycopg 3)
+            # psycopg2 is the driver we ship and test (SQLAlchemy 2.1 defaults to psycopg 3);
+            # this also turns postgres:// into a URL SQLAlchemy accepts
             self.url = parsed.set(drivername="postgresql+psycopg2").render_as_string(
                 hide_password=False
             )
-        if self.dialect not in SUPPORTED:
-            raise WarehouseError(
-                f"database URL {self.safe_url!r}: {self.dialect} is not supported; "
-                "use postgresql:// or duckdb:///"
-            )
+        self._password = parsed.password
         self._where = _describe(parsed)
         if self.dialect == "duckdb" and parsed.database not in (None, "", ":memory:"):
             folder = Path(parsed.database).expanduser().parent
@@ -113,11 +109,11 @@ class Warehouse:
                 f"warehouse {self._where} is in use by another process (PID {holder.group(1)}); "
                 "try again when it has finished"
             )
-        message = f"warehouse {self._where} unavailable: {first}"
-        password = make_url(self.url).password
-        if password:
-            message = message.replace(str(password), "***")
-        return WarehouseError(message + "; check [database] url / LGS_DATABASE_URL")
+        detail = mask_secrets(first, [str(self._password)] if self._password else [])
+        return WarehouseError(
+            f"warehouse {self._where} unavailable: {detail}; "
+            "check [database] url / LGS_DATABASE_URL"
+        )
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import matplotlib
 
-from lgs_reports.charts import CHARTS, draw_charts
+from lgs_reports.charts import CHARTS, LABEL_CHARS, data_label, draw_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -152,3 +152,37 @@ def test_missing_values_do_not_crash(figures: dict[str, Any]) -> None:
     holes["countries"]["rows"][1]["change"] = None
     charts = draw_charts(holes)
     assert "new" in charts["countries"]  # a country with nothing to compare with
+
+
+def _texts(svg: str) -> list[str]:
+    """Every text the SVG draws (``svg.fonttype`` none keeps text as text)."""
+    return ["".join(t.itertext()) for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def test_country_names_are_drawn_literally_and_long_ones_shortened(
+    figures: dict[str, Any],
+) -> None:
+    hostile = copy.deepcopy(figures)
+    names = [
+        "L" * 130,  # 115+ characters made the chart fail ("left cannot be >= right")
+        r"$\notacommand$",  # crashed matplotlib's math parser
+        r"$\frac{1}{2}$ Land",  # was drawn as "½ Land"
+        "Ctl\x01\x1b\x7fland",  # control characters cannot be in SVG at all
+    ]
+    for row, name in zip(hostile["countries"]["rows"], names, strict=False):
+        row["country"] = name
+    svg = draw_charts(hostile)["countries"]
+    texts = _texts(svg)  # parses: no control character got into the XML
+    assert "L" * (LABEL_CHARS - 1) + "…" in texts
+    assert r"$\notacommand$" in texts and r"$\frac{1}{2}$ Land" in texts
+    assert "Ctl\ufffd\ufffd\ufffdland" in texts
+    assert "½" not in svg
+
+
+def test_data_label() -> None:
+    assert data_label("EIRE") == "EIRE"
+    assert data_label("x" * LABEL_CHARS) == "x" * LABEL_CHARS
+    assert data_label("x" * (LABEL_CHARS + 1)) == "x" * (LABEL_CHARS - 1) + "…"
+    assert data_label("abcd efgh", 6) == "abcd…"  # no space before the ellipsis
+    assert data_label("tab\there\n") == "tab\ufffdhere\ufffd"
+    assert data_label("abc\u202edef") == "abc\u202e\u202cdef"  # the override reorders nothing

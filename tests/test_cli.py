@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from lgs_reports.cli import COMMANDS, build_parser
+from tests.pgserver import free_port
 
 REPO_README = __import__("pathlib").Path(__file__).resolve().parents[1] / "README.md"
 
@@ -83,3 +84,99 @@ def test_common_options_count_wherever_they_stand(argv):
 def test_common_options_have_defaults_when_not_given():
     args = build_parser().parse_args(["archive", "list"])
     assert (args.config, args.quiet, args.verbose) == (None, False, False)
+
+
+# --- settings: checked when read, before anything is touched --------------------------------
+
+
+def untouched(tmp_path) -> bool:
+    """Neither the warehouse nor the archive was created."""
+    return not (tmp_path / "warehouse.duckdb").exists() and not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LGS_LOG_LEVEL", "LOUD", "expected DEBUG, INFO, WARNING or ERROR, got 'LOUD'"),
+        ("LGS_SMTP_TIMEOUT", "0", "expected seconds, more than 0, got 0"),
+        ("LGS_SMTP_BACKOFF", "-1", "expected seconds, 0 or more, got -1"),
+        ("LGS_SMTP_PORT", "70000", "expected a port number from 1 to 65535, got 70000"),
+        (
+            "LGS_DATABASE_URL",
+            "postgresql://lgs:s3cret@127.0.0.1:abc/lgs",
+            "the port in 'postgresql://lgs:***@127.0.0.1:abc/lgs' is not a number; expected "
+            "postgresql://user:password@host:5432/db (postgres:// too) or "
+            "duckdb:///path/to/warehouse.duckdb",
+        ),
+        (
+            "LGS_DATABASE_URL",  # exit 2, not 3: no point retrying it as if the database were down
+            "mssql://lgs:s3cret@db.example/lgs",
+            "'mssql://lgs:***@db.example/lgs' names a mssql database, which is not supported; "
+            "expected postgresql://user:password@host:5432/db (postgres:// too) or "
+            "duckdb:///path/to/warehouse.duckdb",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["status"], ["--period", "2011", "--no-email"], ["deliver"]])
+def test_a_bad_setting_is_one_line_and_exit_2(
+    run_cli, monkeypatch, tmp_path, variable, value, message, command
+):
+    monkeypatch.setenv(variable, value)
+    code, out, err = run_cli(command)
+    assert (code, out, err) == (2, "", f"error: environment variable {variable}: {message}\n")
+    assert untouched(tmp_path)
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_a_bad_setting_in_the_file_names_the_file_and_key(run_cli, tmp_path):
+    (tmp_path / "lgs_reports.toml").write_text('[log]\nlevel = "LOUD"\n', encoding="utf-8")
+    code, out, err = run_cli(["--period", "2011"])
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: lgs_reports.toml: [log] level: expected DEBUG, INFO, WARNING or ERROR, got 'LOUD'\n"
+    )
+    assert untouched(tmp_path)
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_an_unreachable_warehouse_message_is_not_mangled_by_a_short_password(
+    run_cli, monkeypatch, tmp_path
+):
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("LGS_DATABASE_URL", f"postgresql://u:p@127.0.0.1:{port}/x")
+    code, out, err = run_cli(["status"])
+    assert (code, out) == (3, "")
+    assert err.startswith(
+        f"error: warehouse postgresql database 'x' on 127.0.0.1:{port} unavailable: "
+        f'connection to server at "127.0.0.1", port {port} failed: '
+    )
+    assert err.endswith("; check [database] url / LGS_DATABASE_URL\n") and err.count("\n") == 1
+    assert "***" not in err  # the password is in no field of the message: nothing to mask
+    assert untouched(tmp_path)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
+def test_postgres_urls_reach_postgresql(run_cli, monkeypatch, warehouse_url):
+    """The scheme hosting services hand out (Heroku, Render, Supabase...)."""
+    assert warehouse_url.startswith("postgresql://")
+    monkeypatch.setenv("LGS_DATABASE_URL", "postgres://" + warehouse_url.split("://", 1)[1])
+    code, out, err = run_cli(["status"])
+    assert code == 0, err
+    assert out.startswith("warehouse: postgres://") and "empty" in out
+
+
+def test_every_exit_code_is_documented_and_every_documented_one_exists():
+    import re
+
+    from lgs_reports import errors
+
+    codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+    operations = REPO_README.parent / "docs" / "operations.md"
+    for doc in (REPO_README, operations):
+        table = doc.read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+        documented = {int(n) for n in re.findall(r"^\| (\d+) \|", table, re.M)}
+        assert documented == codes, doc.name
+    epilog = build_parser().epilog or ""
+    assert {int(n) for n in re.findall(r"(\d+) [a-z]", epilog)} == codes

@@ -213,11 +213,130 @@ def test_not_toml(tmp_path):
     assert str(error.value).startswith(f"{path}: not valid TOML: ")
 
 
-def test_checked_values(tmp_path):
-    path = write(tmp_path, FILE.replace('security = "tls"', 'security = "ssl"'))
+@pytest.mark.parametrize(
+    ("section", "line", "message"),
+    [
+        (
+            "log",
+            'level = "LOUD"',
+            "[log] level: expected DEBUG, INFO, WARNING or ERROR, got 'LOUD'",
+        ),
+        ("smtp", 'security = "ssl"', "[smtp] security: expected starttls, tls or none, got 'ssl'"),
+        ("smtp", "port = 70000", "[smtp] port: expected a port number from 1 to 65535, got 70000"),
+        ("smtp", "port = 0", "[smtp] port: expected a port number from 1 to 65535, got 0"),
+        ("smtp", "timeout = 0", "[smtp] timeout: expected seconds, more than 0, got 0"),
+        ("smtp", "timeout = -2.5", "[smtp] timeout: expected seconds, more than 0, got -2.5"),
+        ("smtp", "timeout = nan", "[smtp] timeout: expected seconds, more than 0, got nan"),
+        ("smtp", "backoff = -1", "[smtp] backoff: expected seconds, 0 or more, got -1"),
+        ("smtp", "retries = -1", "[smtp] retries: expected 0 or more, got -1"),
+        (
+            "output",
+            "lock_timeout = -1",
+            "[output] lock_timeout: expected seconds, 0 or more, got -1",
+        ),
+        ("output", 'dir = " "', "[output] dir: expected a folder, got ' '"),
+        (
+            "report",
+            "rfm_window_days = 10",
+            "[report] rfm_window_days: expected at least 30 (days), got 10",
+        ),
+        ("report", "top_countries = 0", "[report] top_countries: expected 1 or more, got 0"),
+        ("report", "action_list_rows = 0", "[report] action_list_rows: expected 1 or more, got 0"),
+        ("email", "max_size_mb = 0", "[email] max_size_mb: expected megabytes, more than 0, got 0"),
+        (
+            "database",
+            'duckdb_memory_limit = "80%"',
+            "[database] duckdb_memory_limit: expected a size like 128MB, 2GB or 512MiB "
+            "(KB, MB, GB, TB, KiB, MiB, GiB or TiB), got '80%'",
+        ),
+        (
+            "report",
+            'priority_segments = ["Champions", "VIPs"]',
+            "[report] priority_segments: unknown segment 'VIPs'; segments are: "
+            + ", ".join(config.SEGMENTS),
+        ),
+        (
+            "email",
+            'subject = "Brief\\nBcc: x@example.com"',
+            "[email] subject: 'Brief\\nBcc: x@example.com' contains a line break or control "
+            "character; give one line of text ({period} is replaced by the period)",
+        ),
+        (
+            "email",
+            'from = "reports"',
+            "[email] from: 'reports' is not a valid email address (it needs exactly one @); "
+            "give addresses like name@example.com or Jane Doe <name@example.com>",
+        ),
+    ],
+)
+def test_values_are_checked_when_read(tmp_path, section, line, message):
+    """Each one line: the file and key, the value, what is accepted; exit code 2."""
+    path = write(tmp_path, f"[{section}]\n{line}\n")
     with pytest.raises(ConfigError) as error:
         load_settings(path, env={})
-    assert str(error.value) == f"{path}: [smtp] security must be starttls, tls or none, got 'ssl'"
+    assert str(error.value) == f"{path}: {message}"
+    assert error.value.exit_code == EXIT_BAD_INPUT
+
+
+def test_a_checked_value_from_the_environment_names_the_variable(tmp_path):
+    path = write(tmp_path, FILE)  # port = 465 in the file: the variable wins, and is named
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={"LGS_SMTP_PORT": "65536"})
+    assert str(error.value) == (
+        "environment variable LGS_SMTP_PORT: expected a port number from 1 to 65535, got 65536"
+    )
+    assert load_settings(path, env={"LGS_LOG_LEVEL": "debug"}).log.level == "debug"
+
+
+URLS = "expected postgresql://user:password@host:5432/db (postgres:// too) or " + (
+    "duckdb:///path/to/warehouse.duckdb"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgresql://u:s3cret@db.example:abc/lgs",
+            f"the port in 'postgresql://u:***@db.example:abc/lgs' is not a number; {URLS}",
+        ),
+        (
+            "postgresql://u:s3cret@db.example:99999/lgs",
+            f"the port in 'postgresql://u:***@db.example:99999/lgs' is not from 1 to 65535; {URLS}",
+        ),
+        (
+            "mysql://u:s3cret@db.example/lgs",
+            "'mysql://u:***@db.example/lgs' names a mysql database, which is not supported; "
+            + URLS,
+        ),
+        ("warehouse.duckdb", f"'warehouse.duckdb' is not a database URL; {URLS}"),
+        (
+            "postgresql://u:s3c@ret@db.example/lgs",
+            "'postgresql://u:***@db.example/lgs' has an '@' in its user name or password; "
+            "write it as %40",
+        ),
+    ],
+)
+def test_a_database_url_that_cannot_be_a_warehouse(tmp_path, url, message):
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, env={"LGS_DATABASE_URL": url})
+    assert str(error.value) == f"environment variable LGS_DATABASE_URL: {message}"
+    assert "s3c" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "drivername"),
+    [
+        ("postgres://u:p@h/db", "postgresql"),
+        ("postgres+psycopg2://u:p@h/db", "postgresql+psycopg2"),
+        ("postgresql://u:p@h:5432/db", "postgresql"),
+        ("duckdb:////data/w.duckdb", "duckdb"),
+    ],
+)
+def test_postgres_urls_are_postgresql(url, drivername):
+    parsed = config.parse_database_url(url)
+    assert parsed.drivername == drivername
+    assert parsed.password == "p" or parsed.get_backend_name() == "duckdb"
 
 
 # --- the example file ------------------------------------------------------------------------
@@ -258,10 +377,42 @@ def test_config_example_command_prints_it(run_cli):
         ("postgresql://u@h/db", "postgresql://u@h/db"),
         ("duckdb:////data/warehouse.duckdb", "duckdb:////data/warehouse.duckdb"),
         ("postgresql://u:s3cret@h:port/db", "postgresql://u:***@h:port/db"),  # not a URL
+        ("postgresql://u@azure:s3cret@h/db", "postgresql://u@azure:***@h/db"),  # user@server
+        ("postgresql://u:s3c@ret@h/db", "postgresql://u:***@h/db"),  # an @ left unencoded
+        ("postgresql://u:s3/cret@h/db", "postgresql://u:***@h/db"),  # SQLAlchemy reads it so
+        (
+            "postgresql://h/db?user=u&password=s3cret&x=1",
+            "postgresql://h/db?user=u&password=***&x=1",
+        ),
+        ("postgresql://u:p@127.0.0.1:9/x", "postgresql://u:***@127.0.0.1:9/x"),
+        ("postgresql://h:5432/db", "postgresql://h:5432/db"),
+        ("nonsense", "nonsense"),
     ],
 )
 def test_mask_url(url, masked):
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "masked"),
+    [
+        # the password "p" is not replaced inside words (it was: "***ostgresql ... ***ort 9")
+        (
+            'connection to server at "127.0.0.1", port 9 failed: postgresql refused',
+            ["p"],
+            'connection to server at "127.0.0.1", port 9 failed: postgresql refused',
+        ),
+        ("FATAL: bad password 'p' given", ["p"], "FATAL: bad password '***' given"),
+        ("dsn host=h password=s3cret user=u", [], "dsn host=h password=*** user=u"),
+        ("dsn password='s3 cret' user=u", [], "dsn password=*** user=u"),
+        ("could not use postgresql://u:s3cret@h/db", [], "could not use postgresql://u:***@h/db"),
+        ("535 AGxnczpzM2NyZXQ= refused.", ["AGxnczpzM2NyZXQ="], "535 *** refused."),
+        ("two words s3 cret here", ["s3 cret"], "two words *** here"),
+        ("nothing secret", [""], "nothing secret"),
+    ],
+)
+def test_mask_secrets_by_structure_never_by_substring(text, secrets, masked):
+    assert config.mask_secrets(text, secrets) == masked
 
 
 def test_describe_settings_masks_secrets(tmp_path):

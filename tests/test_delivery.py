@@ -133,9 +133,14 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
-        self.refuse: set[str] = set()
+        self.refuse: set[str] = set()  # 450: a temporary refusal
+        self.refuse_for_good: set[str] = set()  # 550: a permanent one
+        self.asked: list[str] = []  # every RCPT, accepted or not
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.asked.append(address)
+        if address in self.refuse_for_good:
+            return "550 5.1.1 No such mailbox"
         if address in self.refuse:
             return "450 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
@@ -608,7 +613,10 @@ def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplo
     assert "sent the 2011 brief (r1) to alice@lgs.example" in caplog.text
 
 
-def test_refused_login_is_retried_then_pending_without_the_password(tmp_path: Path, caplog) -> None:
+def test_refused_login_is_permanent_pending_and_without_the_password(
+    tmp_path: Path, caplog
+) -> None:
+    """535 is a permanent refusal: retrying with the same password cannot help."""
     caplog.set_level(logging.DEBUG)
     handler = Inbox()
     auth = Authenticator("lgs", "the-right-one")
@@ -618,8 +626,9 @@ def test_refused_login_is_retried_then_pending_without_the_password(tmp_path: Pa
         with pytest.raises(DeliveryError) as caught:
             deliver_report(settings, report, FIGURES, now=WHEN)
     message = str(caught.value)
-    assert f"127.0.0.1:{port}" in message and "authentication refused: 535" in message
-    assert len(auth.peers) == 3  # the first try and two retries, each a new connection
+    assert "authentication refused: 535" in message
+    assert "a permanent (5xx) refusal is not retried" in message
+    assert len(auth.peers) == 1  # retries=2, but not for a 5xx
     assert handler.messages == []
     assert list_outbox(tmp_path)[0].pending == (ALICE, BOB)
     for text in (message, caplog.text, (tmp_path / OUTBOX / "2011-r1.json").read_text()):
@@ -775,3 +784,115 @@ def test_a_users_template_folder_overrides_the_email(tmp_path: Path) -> None:
     text, markup = bodies(message)
     assert text == "Brief 2011: see the PDF.\n"
     assert "Headline figures" in markup  # the built-in html is still used
+
+
+def test_a_bidi_override_in_the_data_reorders_nothing_in_the_email(tmp_path: Path) -> None:
+    figures = json.loads(json.dumps(FIGURES))
+    figures["recommendations"][0]["title"] = "Grow abc\u202edef"
+    report = make_report(tmp_path, figures)
+    text, markup = bodies(build_message(make_settings(tmp_path), report, figures, now=WHEN))
+    assert "Grow abc\u202e\u202cdef" in text and "Grow abc\u202e\u202cdef" in markup
+
+
+def test_a_short_password_does_not_mangle_the_server_reply(tmp_path: Path) -> None:
+    """The password is masked where it is a whole word, never inside other words."""
+    auth = Authenticator("lgs", "the-right-one")
+    with smtp_server(Inbox(), authenticator=auth, auth_require_tls=False) as port:
+        settings = make_settings(tmp_path, port, username="lgs", password="e", to=(ALICE,))
+        with pytest.raises(DeliveryError) as caught:
+            deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+    assert "authentication refused: 535 5.7.8 Authentication credentials invalid" in str(
+        caught.value
+    )
+
+
+# --------------------------------------------------------------------------- 5xx, 4xx, intents
+
+
+def test_a_permanent_refusal_is_not_retried_a_temporary_one_is(tmp_path: Path, inbox) -> None:
+    handler, port = inbox
+    handler.refuse_for_good.add(ALICE)
+    handler.refuse.add(BOB)
+    report = make_report(tmp_path)
+    settings = make_settings(tmp_path, port, retries=2)
+    with pytest.raises(DeliveryError) as caught:
+        deliver_report(settings, report, FIGURES, now=WHEN)
+    assert (handler.asked.count(ALICE), handler.asked.count(BOB)) == (1, 3)
+    assert str(caught.value) == (
+        f"email: the 2011 brief (r1) is archived but not delivered to {BOB} via "
+        f"127.0.0.1:{port} after 3 attempt(s) ({BOB} refused: 450 4.2.1 Mailbox busy, try "
+        f"again later); refused for good for {ALICE} ({ALICE} refused: 550 5.1.1 No such "
+        "mailbox): a permanent (5xx) refusal is not retried; it waits in "
+        f"{tmp_path / OUTBOX / '2011-r1.eml'}; fix the cause, then run `lgs-reports deliver`"
+    )
+    assert caught.value.exit_code == EXIT_DELIVERY_PENDING
+    (entry,) = list_outbox(tmp_path)
+    assert (set(entry.pending), entry.unconfirmed) == ({ALICE, BOB}, {})
+    assert show_report(tmp_path, "2011")["deliveries"] == [] and handler.messages == []
+
+    handler.refuse_for_good.clear()  # the operator fixed the mailbox: the next deliver sends
+    handler.refuse.clear()
+    (outcome,) = deliver_pending(settings, tmp_path)
+    assert sorted(outcome.sent_to) == [ALICE, BOB] and list_outbox(tmp_path) == []
+
+
+class Watching(Inbox):
+    """Stores each message, notes what the outbox says while it is being handed over, and
+    can drop the connection before answering DATA (as a network failure would)."""
+
+    def __init__(self, outbox: Path) -> None:
+        super().__init__()
+        self.outbox = outbox
+        self.seen_unconfirmed: list[dict[str, str]] = []
+        self.drop_answer_for: set[str] = set()
+
+    async def handle_DATA(self, server, session, envelope):
+        (meta,) = self.outbox.glob("*.json")
+        self.seen_unconfirmed.append(json.loads(meta.read_text())["unconfirmed"])
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if set(envelope.rcpt_tos) & self.drop_answer_for:
+            server.transport.close()  # the message is here; the answer never leaves
+        return "250 Message accepted"
+
+
+def test_the_intent_is_on_disk_while_the_server_takes_the_message(tmp_path: Path) -> None:
+    handler = Watching(tmp_path / OUTBOX)
+    with smtp_server(handler) as port:
+        deliver_report(make_settings(tmp_path, port), make_report(tmp_path), FIGURES, now=WHEN)
+    assert [set(u) for u in handler.seen_unconfirmed] == [{ALICE}, {BOB}]
+    assert list_outbox(tmp_path) == []  # both results recorded: the entry is gone
+    logged = show_report(tmp_path, "2011")["deliveries"]
+    assert [d["recipient"] for d in logged] == [ALICE, BOB]
+
+
+def test_a_lost_answer_leaves_the_recipient_unconfirmed_never_sent_twice_unasked(
+    tmp_path: Path,
+) -> None:
+    handler = Watching(tmp_path / OUTBOX)
+    handler.drop_answer_for.add(ALICE)
+    with smtp_server(handler) as port:
+        settings = make_settings(tmp_path, port, retries=2)
+        with pytest.raises(DeliveryError) as caught:
+            deliver_report(settings, make_report(tmp_path), FIGURES, now=WHEN)
+        assert handler.recipients() == [ALICE, BOB]  # Alice got it; her answer was lost
+        message = str(caught.value)
+        assert f"unconfirmed for {ALICE}: a run stopped after handing it to the server (" in message
+        assert "lgs-reports deliver --resend-unconfirmed" in message
+        (entry,) = list_outbox(tmp_path)
+        assert (entry.pending, list(entry.unconfirmed), entry.sent) == ((ALICE,), [ALICE], (BOB,))
+        assert [d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]] == [BOB]
+
+        with pytest.raises(DeliveryError, match=r"unconfirmed for alice@lgs\.example"):
+            deliver_pending(settings, tmp_path)  # reported again, not sent again
+        assert handler.recipients() == [ALICE, BOB]
+
+        handler.drop_answer_for.clear()
+        (outcome,) = deliver_pending(settings, tmp_path, resend_unconfirmed=True)
+        assert outcome.sent_to == (ALICE,)
+    parsed = zip(handler.parsed(), handler.messages, strict=True)
+    alice = [message for message, raw in parsed if raw[1] == [ALICE]]
+    assert len(alice) == 2  # sent again only when asked, with the same Message-ID
+    assert alice[0]["Message-ID"] == alice[1]["Message-ID"]
+    assert list_outbox(tmp_path) == []
+    logged = show_report(tmp_path, "2011")["deliveries"]
+    assert sorted(d["recipient"] for d in logged) == [ALICE, BOB]

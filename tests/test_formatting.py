@@ -65,3 +65,25 @@ def test_change_points_is_the_change_in_points() -> None:
 )
 def test_change_tone(value: float | None, higher_is_better: bool, tone: str) -> None:
     assert formatting.change_tone(value, higher_is_better) == tone
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("abc\u202edef", "abc\u202e\u202cdef"),  # RLO closed by PDF: "def" is not turned around
+        ("\u202b\u202a\u202d", "\u202b\u202c\u202a\u202c\u202d\u202c"),
+        ("a\u2067b\u2066c\u2068d", "a\u2067\u2069b\u2066\u2069c\u2068\u2069d"),  # isolates: PDI
+        ("\u202c stray closers \u2069", "\u202c stray closers \u2069"),  # harmless, kept
+        ("Côte d'Ivoire <b>", "Côte d'Ivoire <b>"),
+        (42, 42),
+    ],
+)
+def test_literal_text_keeps_the_stored_order(value: object, shown: object) -> None:
+    assert formatting.literal_text(value) == shown
+
+
+def test_literal_text_leaves_template_markup_alone() -> None:
+    from markupsafe import Markup
+
+    made = Markup("<span dir=rtl>\u202e</span>")
+    assert formatting.literal_text(made) is made

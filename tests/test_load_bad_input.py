@@ -516,19 +516,21 @@ class TestUnusableWarehouse:
     def test_unsupported_scheme(self, run_cli, good, monkeypatch):
         monkeypatch.setenv("LGS_DATABASE_URL", "mysql://lgs:s3cret@127.0.0.1/nodb")
         code, out, err = run_cli(["load", good])
-        assert (code, out) == (3, "")
+        assert (code, out) == (2, "")  # a setting to fix, not a database to wait for
         assert err == (
-            "error: database URL 'mysql://lgs:***@127.0.0.1/nodb': mysql is not supported; "
-            "use postgresql:// or duckdb:///\n"
+            "error: environment variable LGS_DATABASE_URL: 'mysql://lgs:***@127.0.0.1/nodb' "
+            "names a mysql database, which is not supported; expected postgresql://user:"
+            "password@host:5432/db (postgres:// too) or duckdb:///path/to/warehouse.duckdb\n"
         )
 
     def test_not_a_url(self, run_cli, good, monkeypatch):
         monkeypatch.setenv("LGS_DATABASE_URL", "warehouse.duckdb")
         code, _, err = run_cli(["load", good])
-        assert code == 3
+        assert code == 2
         assert err == (
-            "error: database URL 'warehouse.duckdb' is not a valid SQLAlchemy URL; expected "
-            "e.g. postgresql://user:password@host/db or duckdb:///path/file.duckdb\n"
+            "error: environment variable LGS_DATABASE_URL: 'warehouse.duckdb' is not a database "
+            "URL; expected postgresql://user:password@host:5432/db (postgres:// too) or "
+            "duckdb:///path/to/warehouse.duckdb\n"
         )
 
     def test_duckdb_file_that_is_not_a_warehouse(self, run_cli, good, monkeypatch, tmp_path):
