@@ -5,8 +5,8 @@
 Loads ../shared/data/retail.sql.gz into a fresh DuckDB file and a fresh
 PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
 LGS_TEST_DATABASE_URL is set), then times, in a fresh process per run, the
-query and analyse steps of the brief (the forecast, timed separately, is
-benchmarks/bench_forecast.py's business). Then it loads the extract ten times
+query, analyse and recommend steps of the brief (the forecast, timed separately,
+is benchmarks/bench_forecast.py's business). Then it loads the extract ten times
 over (``--copies``; each copy with its invoice numbers and customer ids shifted,
 see ``real_warehouses.write_scaled_extract``) through the same loader, and runs
 the same.
@@ -36,17 +36,14 @@ def peak_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-from lgs_reports.analyses.trend import monthly_trend
-from lgs_reports.analyses.countries import country_sales
-from lgs_reports.analyses.kpis import headline_kpis, totals_from
-from lgs_reports.analyses.orders import invoice_amounts
-from lgs_reports.analyses.quality import data_quality
-from lgs_reports.analyses.segments import segments
+from lgs_reports import analysis
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
 from lgs_reports.periods import parse_period
+from lgs_reports.recommendations import recommend
 from lgs_reports.warehouse import Warehouse
 
+analysis.forecasts = lambda trend, data: {}  # the forecast is bench_forecast.py's business
 url, period = sys.argv[1], sys.argv[2]
 settings = load_settings(env={})
 warehouse = Warehouse(url)
@@ -56,17 +53,7 @@ start = time.perf_counter()
 with warehouse.reader() as reader:
     data = fetch(reader, parse_period(period), rfm_window_days=365)
 queried = time.perf_counter()
-totals = {n: totals_from(f) for n, f in data.totals.items()}
-headline_kpis(totals, data.spans)
-monthly_trend(data.monthly, data.coverage)
-invoice_amounts(data.amount_stats, data.amount_histogram, data.histogram_width)
-country_sales(data.countries["current"], data.countries["yoy"], top=10, comparison="")
-segments(data.rfm, data.rfm_previous, snapshot=data.coverage.snapshot,
-         previous_snapshot=data.previous_snapshot, window_days=365,
-         action_for=settings.segment_action, priority=settings.report.priority_segments,
-         top_rows=10)
-data_quality(data.quality, data.quality_all, data.duplicate_days, data.non_product_codes,
-             data.load_history)
+recommend(analysis.analyse(data, settings))
 done = time.perf_counter()
 print(json.dumps({"query": queried - start, "analyse": done - queried, "total": done - start,
                   "rss_mb": peak_mb()}))

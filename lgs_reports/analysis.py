@@ -79,7 +79,6 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
             data.non_product_codes,
             data.load_history,
             totals=data.totals["current"],
-            totals_all=data.totals_all,
             largest_corrections=data.corrections,
             lookback_months=data.coverage.lookback,
         ),

@@ -72,7 +72,6 @@ class Dataset:
     corrections: pd.DataFrame  # largest_corrections of the period
     quality: pd.DataFrame  # data_quality for the period
     quality_all: pd.DataFrame  # data_quality for the whole warehouse
-    totals_all: pd.DataFrame  # period_totals for the whole warehouse
     duplicate_days: pd.DataFrame  # whole warehouse
     non_product_codes: pd.DataFrame
     load_history: pd.DataFrame
@@ -152,7 +151,6 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
     if trailing[1] is not None:
         spans["trailing_before"] = trailing[1]
     totals = {name: reader.submit("period_totals", **span.binds) for name, span in spans.items()}
-    totals_all = reader.submit("period_totals", **whole)
     lookbacks = _lookbacks(reader, first, comparisons, trailing)
     yoy = comparisons["yoy"]
     countries = _country_sales(reader, yoy.current or current, yoy.other)
@@ -210,7 +208,6 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         corrections=corrections.result(),
         quality=quality.result(),
         quality_all=quality_all.result(),
-        totals_all=totals_all.result(),
         duplicate_days=duplicate_days.result(),
         non_product_codes=non_product_codes.result(),
         load_history=load_history.result(),

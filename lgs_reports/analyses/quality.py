@@ -121,11 +121,11 @@ def data_quality(
     loads: pd.DataFrame,
     *,
     totals: pd.DataFrame,
-    totals_all: pd.DataFrame,
     largest_corrections: pd.DataFrame,
     lookback_months: int,
 ) -> DataQuality:
-    """``totals``/``totals_all``: period_totals of the period and of the whole warehouse."""
+    """``totals``: the period's period_totals (cut to the minute, as every total of it);
+    the whole warehouse's kinds of cancellation come from ``warehouse`` (data_quality)."""
     clusters, scattered = duplicate_clusters(duplicate_days)
     return DataQuality(
         period=counts(period),
@@ -150,7 +150,7 @@ def data_quality(
             for r in loads.itertuples(index=False)
         ),
         cancellations=cancellation_kinds(totals),
-        cancellations_all=cancellation_kinds(totals_all),
+        cancellations_all=cancellation_kinds(warehouse),
         largest_corrections=corrections(largest_corrections),
         lookback_months=lookback_months,
     )
@@ -193,7 +193,7 @@ class Correction:
 
 
 def cancellation_kinds(totals: pd.DataFrame) -> CancellationKinds:
-    """From a period_totals row."""
+    """From a period_totals or data_quality row (both name the columns alike)."""
     row = totals.iloc[0]
     return CancellationKinds(
         **{

@@ -67,29 +67,56 @@ FROM (
     ) AS per_invoice
 ) AS classified;
 
--- daily_quality: per calendar day, the counts the data-quality section reports.
+-- daily_quality: per calendar day, the counts the data-quality section reports: lines by
+-- the day of the line, invoices by the day of the invoice (its earliest line's).
 CREATE TABLE daily_quality AS
 SELECT
-    cast(date_trunc('day', invoice_date) AS date) AS day,
-    cast(sum(copies) AS bigint) AS raw_lines,
-    count(*) AS distinct_lines,
-    cast(sum(copies - 1) AS bigint) AS duplicate_copies,
-    cast(sum((copies - 1) * amount) AS numeric(18,3)) AS duplicate_value,
-    count(*) FILTER (WHERE customer_id IS NULL) AS guest_lines,
-    count(*) FILTER (WHERE line_class = 'placed') AS placed_lines,
-    count(*) FILTER (WHERE line_class = 'cancelled') AS cancelled_lines,
-    count(*) FILTER (WHERE line_class = 'adjustment') AS adjustment_lines,
-    cast(coalesce(sum(amount) FILTER (WHERE line_class = 'adjustment'), 0) AS numeric(18,3))
-        AS adjustment_value,
-    count(*) FILTER (WHERE unit_price = 0) AS zero_price_lines,
-    count(*) FILTER (WHERE NOT coalesce(is_product, false)) AS non_product_lines,
-    cast(coalesce(sum(amount) FILTER (
-        WHERE NOT coalesce(is_product, false) AND line_class <> 'adjustment'), 0)
-        AS numeric(18,3)) AS non_product_value,
-    count(*) FILTER (WHERE line_class = 'placed' AND quantity < 0) AS negative_placed_lines,
-    count(*) FILTER (WHERE reversed) AS reversed_lines
-FROM lines LEFT JOIN stock_codes USING (stock_code)
-GROUP BY 1;
+    d.*,
+    coalesce(i.cancelled_orders, 0) AS cancelled_orders,
+    coalesce(i.zero_invoices, 0) AS zero_invoices,
+    coalesce(i.corrected_invoices, 0) AS corrected_invoices
+FROM (
+    SELECT
+        cast(date_trunc('day', invoice_date) AS date) AS day,
+        cast(sum(copies) AS bigint) AS raw_lines,
+        count(*) AS distinct_lines,
+        cast(sum(copies - 1) AS bigint) AS duplicate_copies,
+        cast(sum((copies - 1) * amount) AS numeric(18,3)) AS duplicate_value,
+        count(*) FILTER (WHERE customer_id IS NULL) AS guest_lines,
+        count(*) FILTER (WHERE line_class = 'placed') AS placed_lines,
+        count(*) FILTER (WHERE line_class = 'cancelled') AS cancelled_lines,
+        count(*) FILTER (WHERE line_class = 'adjustment') AS adjustment_lines,
+        cast(coalesce(sum(amount) FILTER (WHERE line_class = 'adjustment'), 0)
+            AS numeric(18,3)) AS adjustment_value,
+        count(*) FILTER (WHERE unit_price = 0) AS zero_price_lines,
+        count(*) FILTER (WHERE NOT coalesce(is_product, false)) AS non_product_lines,
+        cast(coalesce(sum(amount) FILTER (
+            WHERE NOT coalesce(is_product, false) AND line_class <> 'adjustment'), 0)
+            AS numeric(18,3)) AS non_product_value,
+        count(*) FILTER (WHERE line_class = 'placed' AND quantity < 0) AS negative_placed_lines,
+        count(*) FILTER (WHERE reversed) AS reversed_lines,
+        count(*) FILTER (WHERE cancel_kind = 'product') AS product_lines,
+        cast(coalesce(sum(amount) FILTER (WHERE cancel_kind = 'product'), 0) AS numeric(18,3))
+            AS product_cancelled,
+        count(*) FILTER (WHERE cancel_kind = 'fee') AS fee_lines,
+        cast(coalesce(sum(amount) FILTER (WHERE cancel_kind = 'fee'), 0) AS numeric(18,3))
+            AS fee_value,
+        count(*) FILTER (WHERE cancel_kind = 'correction') AS correction_lines,
+        cast(coalesce(sum(amount) FILTER (WHERE cancel_kind = 'correction'), 0)
+            AS numeric(18,3)) AS correction_value
+    FROM lines LEFT JOIN stock_codes USING (stock_code)
+    GROUP BY 1
+) AS d
+LEFT JOIN (
+    SELECT
+        cast(date_trunc('day', invoice_date) AS date) AS day,
+        count(*) FILTER (WHERE product_lines > 0) AS cancelled_orders,
+        count(*) FILTER (WHERE line_class = 'placed' AND amount = 0) AS zero_invoices,
+        count(*) FILTER (WHERE line_class = 'placed' AND amount > 0 AND NOT is_order)
+            AS corrected_invoices
+    FROM invoices
+    GROUP BY 1
+) AS i ON i.day = d.day;
 
 CREATE INDEX invoices_date ON invoices (invoice_date);
 CREATE INDEX invoices_customer ON invoices (customer_id);
@@ -99,5 +126,6 @@ ANALYZE daily_quality;
 
 -- Which version of these files built the tables: raise it with every change to what they
 -- hold, and a warehouse built by an earlier version is rebuilt before its next brief.
--- 3: cancellation kinds and corrections, orders (is_order), first order (BRIEF_SPEC v2).
+-- 3: cancellation kinds and corrections, orders (is_order), first order (BRIEF_SPEC v2);
+--    daily_quality counts the kinds and the invoices that are not orders.
 CREATE TABLE derived_version AS SELECT 3 AS version;
