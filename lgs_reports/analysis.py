@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
+import pandas as pd
+
+from lgs_reports.analyses.accounts import Accounts, accounts, per_customer
+from lgs_reports.analyses.bridge import GrowthBridge, growth_bridge
 from lgs_reports.analyses.countries import CountrySales, country_sales
 from lgs_reports.analyses.kpis import Kpi, Totals, headline_kpis, totals_from
 from lgs_reports.analyses.orders import InvoiceAmounts, invoice_amounts
+from lgs_reports.analyses.products import Products, products
 from lgs_reports.analyses.quality import DataQuality, data_quality
+from lgs_reports.analyses.retention import Retention, retention
 from lgs_reports.analyses.segments import Segments, segments
 from lgs_reports.analyses.trend import Trend, monthly_trend
 from lgs_reports.config import Settings
-from lgs_reports.dataset import Dataset
+from lgs_reports.dataset import Dataset, side_key
 from lgs_reports.forecast import Forecast, forecast_series
+from lgs_reports.periods import lookback_months
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +35,12 @@ class Analysis:
     segments: Segments
     quality: DataQuality
     forecasts: dict[str, Forecast]  # net_sales, active_customers
+    bridge: GrowthBridge | None  # None without a comparison
+    accounts: Accounts
+    retention: Retention
+    products: Products  # the period against a year earlier
+    trailing_products: Products | None  # the 365 days to the snapshot against the 365 before
+    trailing_customers: pd.DataFrame | None  # accounts.per_customer of those two spans
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -37,6 +51,8 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
     trend = monthly_trend(data.monthly, data.coverage)
     yoy = data.comparisons["yoy"]
     backtest = data.backtest
+    customers = per_customer(data.countries)
+    last, before = data.trailing
     return Analysis(
         dataset=data,
         totals=totals,
@@ -71,6 +87,10 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
             backtest=(
                 (backtest.snapshot, backtest.values, backtest.following) if backtest else None
             ),
+            previous_covered=(
+                data.previous_snapshot - dt.timedelta(days=data.rfm_window_days)
+                >= data.coverage.first_data.date()
+            ),
         ),
         quality=data_quality(
             data.quality,
@@ -83,6 +103,48 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
             lookback_months=data.coverage.lookback,
         ),
         forecasts=forecasts(trend, data),
+        bridge=(
+            growth_bridge(
+                data.countries,
+                totals[side_key(yoy, data.current)],
+                totals["yoy"],
+                comparison=yoy.other.title,
+            )
+            if yoy.other is not None
+            else None
+        ),
+        accounts=accounts(
+            customers,
+            data.large_guest_orders,
+            total_net=totals["current"].net,
+            compared=yoy.available,
+            own=per_customer(data.own_countries) if data.own_countries is not None else None,
+        ),
+        retention=retention(
+            data.cohorts, customers if yoy.available else None, cohorts_from=data.cohorts_from
+        ),
+        products=products(
+            data.products,
+            start=data.current.start,
+            end=data.current.end,
+            compared=yoy.available,
+            lookback_months=data.coverage.lookback,
+            own=data.own_products,
+        ),
+        trailing_products=(
+            products(
+                data.trailing_products,
+                start=last.start,
+                end=last.end,
+                compared=True,
+                lookback_months=lookback_months(data.coverage.first_data, last.start.date()),
+            )
+            if data.trailing_products is not None and before is not None
+            else None
+        ),
+        trailing_customers=(
+            per_customer(data.trailing_countries) if data.trailing_countries is not None else None
+        ),
     )
 
 

@@ -462,7 +462,12 @@ def _mark_short_lookback(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
-    """New customers per month: the last twelve months against the twelve before."""
+    """New customers per month: the last twelve months against the twelve before.
+
+    A month with under 12 months of earlier data is drawn hollow and dotted (its "new"
+    customers include returning ones); a partial month is a hollow point to date, with no
+    year-earlier point to compare with (a whole month against days).
+    """
     rows = figures.get("monthly") or []
     if len(rows) < 2:
         return None
@@ -472,61 +477,26 @@ def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
     x = np.arange(len(recent))
     months = _months(recent)
     prior: list[float] = []
-    short: list[bool] = []
+    prior_short: list[bool] = []
     censored_at: list[int] = []
-    for i, m in enumerate(months):
+    for i, (m, row) in enumerate(zip(months, recent, strict=True)):
         before = earlier.get(m.replace(year=m.year - 1))
-        if before is None or before["new_customers"] is None:
+        if before is None or before["new_customers"] is None or row["partial"]:
             prior.append(np.nan)
-            short.append(False)
+            prior_short.append(False)
         elif before["left_censored"]:
             # everyone looks new in the first month of data: not a comparable point
             prior.append(np.nan)
-            short.append(False)
+            prior_short.append(False)
             censored_at.append(i)
         else:
             prior.append(before["new_customers"])
-            short.append(bool(before["short_lookback"]))
-    if not all(map(math.isnan, prior)):
-        full_prior = [np.nan if s else v for v, s in zip(prior, short, strict=True)]
-        if not all(map(math.isnan, full_prior)):
-            ax.plot(
-                x,
-                full_prior,
-                color=OTHER,
-                marker="o",
-                markersize=2.5,
-                linewidth=1.2,
-                label="a year earlier",
-            )
-        if any(short):
-            # join the dotted run to the first solid point so that the line reads as one
-            run = [
-                v if s or (i and short[i - 1]) else np.nan
-                for i, (v, s) in enumerate(zip(prior, short, strict=True))
-            ]
-            ax.plot(
-                x,
-                run,
-                color=OTHER,
-                marker="o",
-                markersize=2.5,
-                markerfacecolor="white",
-                linewidth=1.0,
-                linestyle=(0, (1.5, 1.5)),
-                label="a year earlier, under 12 months of earlier data (incl. returning)",
-            )
+            prior_short.append(bool(before["short_lookback"]))
+    _dual_line(ax, x, prior, prior_short, OTHER, "a year earlier", 2.5, 1.2)
     values = [np.nan if r["new_customers"] is None else r["new_customers"] for r in recent]
-    full = [np.nan if r["partial"] else v for r, v in zip(recent, values, strict=True)]
-    ax.plot(
-        x,
-        full,
-        color=NEW,
-        marker="o",
-        markersize=3,
-        linewidth=1.6,
-        label="new customers, last 12 months",
-    )
+    shown = [np.nan if r["partial"] else v for r, v in zip(recent, values, strict=True)]
+    short = [bool(r["short_lookback"]) for r in recent]
+    _dual_line(ax, x, shown, short, NEW, "new customers, last 12 months", 3, 1.6)
     for i, row in enumerate(recent):
         if row["partial"]:
             ax.plot(
@@ -566,6 +536,36 @@ def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
     _month_ticks(ax, months)
     _legend(ax, ax.get_legend_handles_labels()[0])
     return fig
+
+
+def _dual_line(
+    ax: Any,
+    x: Any,
+    values: Sequence[float],
+    short: Sequence[bool],
+    color: str,
+    label: str,
+    size: float,
+    width: float,
+) -> None:
+    """One series: solid where the months have a year of earlier data, hollow and dotted
+    where they have less (their "new" customers include returning ones)."""
+    solid = [np.nan if s else v for v, s in zip(values, short, strict=True)]
+    dotted = [v if s else np.nan for v, s in zip(values, short, strict=True)]
+    if not all(map(math.isnan, solid)):
+        ax.plot(x, solid, color=color, marker="o", markersize=size, linewidth=width, label=label)
+    if not all(map(math.isnan, dotted)):
+        ax.plot(
+            x,
+            dotted,
+            color=color,
+            marker="o",
+            markersize=size,
+            markerfacecolor="white",
+            linewidth=width * 0.75,
+            linestyle=(0, (1.5, 1.5)),
+            label=f"{label}, under 12 months of earlier data (incl. returning)",
+        )
 
 
 # --------------------------------------------------------------------------- orders
@@ -635,7 +635,10 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
         return None
     height = 0.5 + 0.18 * len(rows)
     names = [r["country"] for r in rows]
-    labels = [data_label(name) for name in names]
+    labels = [
+        data_label(name) + (" (account)" if r.get("is_account") else "")
+        for name, r in zip(names, rows, strict=True)
+    ]
     comparison = (figures.get("countries") or {}).get("comparison")
     if comparison is None:  # no comparison: net sales only
         fig, left = _figure(height, left=_label_width(labels, 7), bottom=0.4, top=0.05)
@@ -702,7 +705,7 @@ def _country_changes(right: Any, rows: Sequence[dict[str, Any]], comparison: str
         shown = max(low, min(high, c))
         clipped = shown != c
         right.barh(i, shown, 0.7, color=GOOD if c >= 0 else BAD)
-        label = formatting.change(c, 0)
+        label = formatting.change(c)
         offset = (high - low) * 0.02
         if clipped:  # the bar is cut at the axis end: its true value goes inside it
             right.text(
@@ -897,13 +900,107 @@ def forecast_active_customers_chart(figures: dict[str, Any]) -> Figure | None:
     return _forecast_chart((figures.get("forecast") or {}).get("active_customers"), money=False)
 
 
+# --------------------------------------------------------------------------- growth
+
+
+def bridge_chart(figures: dict[str, Any]) -> Figure | None:
+    """A waterfall from the comparison's net sales to the period's, step by customer group."""
+    bridge = figures.get("growth_bridge")
+    if not bridge:
+        return None
+    split = next(s for s in bridge["splits"] if s["key"] == "customer")
+    short = {
+        "retained": "retained\ncustomers",
+        "new": "new or\nreturning",
+        "lost": "lost\ncustomers",
+        "other": "other\ncustomer lines",
+        "guests": "guests",
+    }
+    labels = ["then", *[short.get(p["key"], p["key"]) for p in split["parts"]], "now"]
+    fig, ax = _figure(2.3, left=0.55, bottom=0.42, top=0.12)
+    level = bridge["previous_net"]
+    ax.bar(0, level, 0.62, color=NET_PALE)
+    _bar_label(ax, 0, level, formatting.money_short(level), inside=True)
+    for i, part in enumerate(split["parts"], start=1):
+        change = part["change"]
+        bottom = level if change >= 0 else level + change
+        ax.bar(i, abs(change), 0.62, bottom=bottom, color=GOOD if change >= 0 else BAD)
+        ax.plot([i - 1.31, i - 0.31], [level, level], color=MUTED, linewidth=0.5)
+        _bar_label(ax, i, max(level, level + change), formatting.money_change(change))
+        level += change
+    end = len(split["parts"]) + 1
+    ax.plot([end - 1.31, end - 0.31], [level, level], color=MUTED, linewidth=0.5)
+    ax.bar(end, bridge["current_net"], 0.62, color=NET)
+    now = formatting.money_short(bridge["current_net"])
+    _bar_label(ax, end, bridge["current_net"], now, inside=True)
+    ax.set_xticks(range(end + 1), labels)
+    ax.tick_params(axis="x", length=0, pad=3)
+    _money_axis(ax)
+    _headroom(ax, 1.12)
+    return fig
+
+
+def _bar_label(ax: Any, x: float, top: float, text: str, *, inside: bool = False) -> None:
+    ax.annotate(
+        text,
+        (x, top),
+        xytext=(0, -3 if inside else 2),
+        textcoords="offset points",
+        ha="center",
+        va="top" if inside else "bottom",
+        fontsize=6.5,
+        color="white" if inside else INK,
+    )
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def cohorts_chart(figures: dict[str, Any]) -> Figure | None:
+    """The share of each acquisition cohort ordering in each month after its first."""
+    cohorts = (figures.get("retention") or {}).get("cohorts") or []
+    width = max((len(c["shares"]) for c in cohorts), default=1) - 1
+    if width < 1:
+        return None
+    grid = np.full((len(cohorts), width), np.nan)
+    for i, c in enumerate(cohorts):
+        shares = [np.nan if v is None else v for v in c["shares"][1:]]
+        grid[i, : len(shares)] = shares
+    labels = [
+        f"{dt.date.fromisoformat(c['month'][:10]):%b %Y} ({c['customers']:,})" for c in cohorts
+    ]
+    fig, ax = _figure(0.5 + 0.2 * len(cohorts), left=_label_width(labels, 7), bottom=0.36, top=0.08)
+    top = float(np.nanmax(grid)) if not np.isnan(grid).all() else 0.5
+    sns.heatmap(
+        grid,
+        ax=ax,
+        cmap=sns.light_palette(NET, as_cmap=True),
+        vmin=0,
+        vmax=max(0.5, top),
+        annot=True,
+        fmt=".0%",
+        annot_kws={"fontsize": 6},
+        cbar=False,
+        linewidths=0.4,
+        linecolor="white",
+        xticklabels=[str(k) for k in range(1, width + 1)],
+        yticklabels=labels,
+    )
+    ax.set_xlabel("months after the first order")
+    ax.tick_params(axis="both", length=0)
+    ax.grid(False)
+    return fig
+
+
 #: Chart name -> drawing function, in the order the brief shows them.
 CHARTS: dict[str, ChartFunction] = {
     "net_sales": net_sales_chart,
     "growth": growth_chart,
     "orders": orders_chart,
+    "bridge": bridge_chart,
     "customers": customers_chart,
     "new_customers": new_customers_chart,
+    "cohorts": cohorts_chart,
     "invoice_amounts": invoice_amounts_chart,
     "countries": countries_chart,
     "segments": segments_chart,

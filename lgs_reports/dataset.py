@@ -19,11 +19,20 @@ import pandas as pd
 
 from lgs_reports.errors import PeriodError
 from lgs_reports.formatting import date
-from lgs_reports.periods import Comparison, Coverage, Period, Span, lookback_months, months_before
+from lgs_reports.periods import (
+    Comparison,
+    Coverage,
+    Period,
+    Span,
+    add_months,
+    lookback_months,
+    months_before,
+)
 from lgs_reports.queries import Reader
 
 MAX_LOOKBACK = 12  # months: new-customer counts compare on at most a year of look-back
 LARGEST_CORRECTIONS = 5
+LARGE_GUEST_ORDERS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +69,7 @@ class Dataset:
     trailing: tuple[Span, Span | None]  # the 365 days to the snapshot, and the 365 before
     monthly: pd.DataFrame  # monthly_sales from the first data month to the period's end
     countries: pd.DataFrame  # customer_country_sales: the period against yoy (if any)
+    own_countries: pd.DataFrame | None  # the whole period alone, when yoy cut its side short
     trailing_countries: pd.DataFrame | None  # customer_country_sales: trailing against before
     amount_stats: pd.DataFrame
     amount_histogram: pd.DataFrame
@@ -70,6 +80,12 @@ class Dataset:
     backtest: Backtest | None  # None when the data does not reach back two windows
     rfm_window_days: int
     corrections: pd.DataFrame  # largest_corrections of the period
+    products: pd.DataFrame  # product_sales: the period against yoy (if any)
+    own_products: pd.DataFrame | None  # the whole period alone, when yoy cut its side short
+    trailing_products: pd.DataFrame | None  # product_sales: trailing against before
+    cohorts: pd.DataFrame  # customer_cohorts from the first month with a year of look-back
+    cohorts_from: dt.date  # that month
+    large_guest_orders: pd.DataFrame  # the period's guest orders above the 99th percentile
     quality: pd.DataFrame  # data_quality for the period
     quality_all: pd.DataFrame  # data_quality for the whole warehouse
     duplicate_days: pd.DataFrame  # whole warehouse
@@ -154,8 +170,29 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
     lookbacks = _lookbacks(reader, first, comparisons, trailing)
     yoy = comparisons["yoy"]
     countries = _country_sales(reader, yoy.current or current, yoy.other)
+    cut = yoy.current is not None and yoy.current != current  # the data starts inside yoy
+    own_countries = _country_sales(reader, current, None) if cut else None
     trailing_countries = (
         _country_sales(reader, trailing[0], trailing[1]) if trailing[1] is not None else None
+    )
+    products = _product_sales(reader, yoy.current or current, yoy.other)
+    own_products = _product_sales(reader, current, None) if cut else None
+    trailing_products = (
+        _product_sales(reader, trailing[0], trailing[1]) if trailing[1] is not None else None
+    )
+    cohorts_from = add_months(first.date().replace(day=1), MAX_LOOKBACK)
+    # a partial last month would read as customers lost: cohorts stop before it
+    cohorts_end = current.end
+    if (
+        coverage.last_month_days is not None
+        and coverage.last_month_days[0] < (coverage.last_month_days[1])
+    ):
+        cohorts_end = _midnight(coverage.last_data.date().replace(day=1))
+    cohorts = reader.submit(
+        "customer_cohorts", cohorts_from=_midnight(cohorts_from), end=cohorts_end
+    )
+    large_guest_orders = reader.submit(
+        "large_guest_orders", **current.binds, rows=LARGE_GUEST_ORDERS
     )
     stats = reader.submit("invoice_amount_stats", **current.binds)
     corrections = reader.submit("largest_corrections", **current.binds, rows=LARGEST_CORRECTIONS)
@@ -194,6 +231,7 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         trailing=trailing,
         monthly=monthly.result(),
         countries=countries.result(),
+        own_countries=own_countries.result() if own_countries else None,
         trailing_countries=trailing_countries.result() if trailing_countries else None,
         amount_stats=stats.result(),
         amount_histogram=histogram,
@@ -206,6 +244,12 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         ),
         rfm_window_days=rfm_window_days,
         corrections=corrections.result(),
+        products=products.result(),
+        own_products=own_products.result() if own_products else None,
+        trailing_products=trailing_products.result() if trailing_products else None,
+        cohorts=cohorts.result(),
+        cohorts_from=cohorts_from,
+        large_guest_orders=large_guest_orders.result(),
         quality=quality.result(),
         quality_all=quality_all.result(),
         duplicate_days=duplicate_days.result(),
@@ -259,6 +303,35 @@ def _country_sales(reader: Reader, span: Span, previous: Span | None) -> Future[
         previous_start=before.start,
         previous_end=before.end,
     )
+
+
+def _product_sales(reader: Reader, span: Span, previous: Span | None) -> Future[pd.DataFrame]:
+    before = previous or Span("none", "", span.start, span.start)  # an empty span: no sales
+    now, then = _month_pieces(span), _month_pieces(before)
+    return reader.submit(
+        "product_sales",
+        start=span.start,
+        months_start=now[0],
+        months_end=now[1],
+        end=span.end,
+        previous_start=before.start,
+        previous_months_start=then[0],
+        previous_months_end=then[1],
+        previous_end=before.end,
+    )
+
+
+def _month_pieces(span: Span) -> tuple[dt.datetime, dt.datetime]:
+    """(first whole month, first instant after the whole months) of a span; both its end
+    when no whole month fits, so that its days all come from the partial pieces."""
+    first = span.start.date().replace(day=1)
+    if span.start != _midnight(first):
+        first = add_months(first, 1)
+    last = span.end.date().replace(day=1)
+    months_start, months_end = _midnight(first), _midnight(last)
+    if months_start >= months_end:
+        return span.end, span.end
+    return months_start, months_end
 
 
 def _midnight(day: dt.date) -> dt.datetime:

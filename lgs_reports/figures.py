@@ -94,6 +94,10 @@ def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> d
             for r in recommendations
         ],
         "data_quality": _quality(a),
+        "growth_bridge": _bridge(a),
+        "accounts": _accounts(a),
+        "retention": _retention(a),
+        "products": _products(a.products),
     }
 
 
@@ -249,6 +253,7 @@ def _segments(a: Analysis) -> dict[str, Any]:
             for x in s.summary
         ],
         "migration": {
+            "covered": s.migration_covered,
             "rows": list(s.migration.rows),
             "columns": list(s.migration.columns),
             "counts": [list(r) for r in s.migration.counts],
@@ -354,3 +359,159 @@ def _quality(a: Analysis) -> dict[str, Any]:
 def figures_json(figures: dict[str, Any]) -> bytes:
     """Stable bytes: sorted keys would hide the document's order, so keep it; no NaN."""
     return (json.dumps(figures, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def _bridge(a: Analysis) -> dict[str, Any] | None:
+    b = a.bridge
+    if b is None:
+        return None
+    driver = b.driver
+    return {
+        "comparison": b.comparison,
+        "previous_net": _money(b.previous_net),
+        "current_net": _money(b.current_net),
+        "change": _money(b.change),
+        "splits": [
+            {
+                "key": split.key,
+                "title": split.title,
+                "parts": [
+                    {
+                        "key": part.key,
+                        "label": part.label,
+                        "change": _money(part.change),
+                        "previous": _money(part.previous),
+                        "current": _money(part.current),
+                    }
+                    for part in split.parts
+                ],
+            }
+            for split in b.splits
+        ],
+        "movers": [{"customer_id": c, "change": _money(v)} for c, v in b.movers],
+        "driver": {
+            "split": "market",
+            "key": driver.key,
+            "label": driver.label,
+            "change": _money(driver.change),
+            "sentence": b.sentence,
+        },
+    }
+
+
+def _account(x: Any) -> dict[str, Any]:
+    return {
+        "customer_id": x.customer_id,
+        "country": x.country,
+        "net": _money(x.net),
+        "previous_net": _money(x.previous_net),
+        "change": _money(x.change),
+        "relative_change": _ratio(x.relative_change),
+        "orders": x.orders,
+        "last_order": _iso(x.last_order),
+    }
+
+
+def _accounts(a: Analysis) -> dict[str, Any]:
+    x = a.accounts
+    return {
+        "total_net": _money(x.total_net),
+        "customers": x.customers,
+        "top": [_account(r) for r in x.top],
+        "top_share": _ratio(x.top_share),
+        "decile": x.decile,
+        "decile_share": _ratio(x.decile_share),
+        "watch": [_account(r) for r in x.watch],
+        "watch_pool": x.watch_pool,
+        "guest_orders": {
+            "p99": _money(x.p99),
+            "orders": x.guest_orders_count,
+            "total": _money(x.guest_orders_total),
+            "largest": [
+                {
+                    "invoice_no": g.invoice_no,
+                    "invoice_date": _iso(g.invoice_date),
+                    "country": g.country,
+                    "amount": _money(g.amount),
+                    "lines": g.lines,
+                }
+                for g in x.guest_orders
+            ],
+        },
+    }
+
+
+def _retention(a: Analysis) -> dict[str, Any]:
+    r = a.retention
+    again = r.bought_again
+    return {
+        "cohorts_from": _iso(r.cohorts_from),
+        "cohorts": [
+            {
+                "month": _iso(c.month),
+                "customers": c.customers,
+                "active": list(c.active),
+                "shares": [_ratio(v) for v in c.shares],
+            }
+            for c in r.cohorts
+        ],
+        "bought_again": (
+            {
+                "customers": again.customers,
+                "again": again.again,
+                "share": _ratio(again.share),
+                "previous_net": _money(again.previous_net),
+                "net": _money(again.net),
+                "spend_ratio": _ratio(again.spend_ratio),
+            }
+            if again
+            else None
+        ),
+    }
+
+
+def _product(x: Any) -> dict[str, Any]:
+    return {
+        "stock_code": x.stock_code,
+        "description": x.description,
+        "net": _money(x.net),
+        "previous_net": _money(x.previous_net),
+        "change": _money(x.change),
+        "first_sold": _iso(x.first_sold),
+        "product_cancelled": _money(x.product_cancelled),
+        "product_lines": x.product_lines,
+    }
+
+
+def _products(p: Any) -> dict[str, Any]:
+    v = p.pvm
+    return {
+        "codes": p.codes,
+        "net": _money(p.net),
+        "top": [_product(x) for x in p.top],
+        "risers": [_product(x) for x in p.risers],
+        "fallers": [_product(x) for x in p.fallers],
+        "new": {
+            "codes": p.new_codes,
+            "net": _money(p.new_net),
+            "lookback_short": p.new_lookback_short,
+            "top": [_product(x) for x in p.new_top],
+        },
+        "price_volume_mix": (
+            {
+                "products": v.products,
+                "value": _money(v.value),
+                "previous_value": _money(v.previous_value),
+                "units": v.units,
+                "previous_units": v.previous_units,
+                "average_price": _money(v.average_price),
+                "previous_average_price": _money(v.previous_average_price),
+                "price": _money(v.price),
+                "volume": _money(v.volume),
+                "mix": _money(v.mix),
+            }
+            if v
+            else None
+        ),
+        "cancelled": [_product(x) for x in p.cancelled],
+    }

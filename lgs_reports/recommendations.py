@@ -42,6 +42,7 @@ from lgs_reports.formatting import (
     number,
     percent,
 )
+from lgs_reports.periods import lookback_months
 
 MATERIAL_SHARE = 0.01  # a segment's loss worth a recommendation: 1% of a year's net sales
 MIN_CUSTOMERS = 10  # fewer customers in a segment (now or a window earlier) are anecdotes
@@ -73,7 +74,7 @@ _SEGMENT_RULES = {
     # segment: (title, what the customers did; the action comes from the settings)
     "Champions": ("Keep the Champions", "buy most often and most recently"),
     "Loyal Customers": (
-        "Keep the Loyal Customers from slipping",
+        "Hold on to the Loyal Customers",
         "buy often but less recently than the Champions",
     ),
     "Potential Loyalists": ("Grow the Potential Loyalists", "bought recently, a few times"),
@@ -387,49 +388,211 @@ def country_declines(a: Analysis) -> Iterator[Recommendation]:
 
 
 def account_swings(a: Analysis) -> Iterator[Recommendation]:
-    """Countries whose swing is mostly one customer: an account to call, not a market.
-    At stake: each account's change over the last 365 days, carried forward."""
+    """Countries whose swing is mostly one customer: accounts to call, not markets. At stake:
+    what the accounts that fell lost over the last 365 days, carried forward (what winning
+    them back is worth); the accounts that grew are named to secure, not counted."""
     _, _, accounts = _country_swings(a)
+    accounts = [r for r in accounts if r.mover is not None]
     if not accounts:
         return
     accounts.sort(key=lambda r: (-abs(r.mover_change), r.country))
+    shown = accounts[:LISTED]
     calls = [
         f"account {r.mover} in {r.country} ({money_change(r.mover_change)} of the country's "
         f"{money_change(r.change_amount)})"
-        for r in accounts[:LISTED]
-        if r.mover is not None
+        for r in shown
     ]
-    if not calls:
-        return
-    at_stake = sum(abs(r.mover_change) for r in accounts if r.mover is not None)
+    falls = [r for r in accounts if r.mover_change < 0]
+    evidence = "; ".join(
+        f"{r.country} {change(r.change)}: account {r.mover} {money_change(r.mover_change)} of "
+        f"the country's {money_change(r.change_amount)}"
+        + (
+            f"; its biggest customer, {r.top_customer}, makes "
+            f"{percent(r.top_customer_share, 0)} of its sales"
+            if r.top_customer_share
+            else ""
+        )
+        for r in shown
+    ) + _more(len(accounts) - LISTED)
     yield Recommendation(
         key="account_swings",
         title="Call the accounts behind country swings",
         text=(
-            f"In {join_names([r.country for r in accounts[:LISTED]])} one customer made most "
-            "of the change over the last year: these are accounts to call, not markets to "
-            f"invest in. Call {join_names(calls)}: thank the ones that grew and secure the "
-            "next orders; ask the ones that fell why."
+            f"In {join_names([r.country for r in shown])} one customer made most of the change "
+            "over the last year: these are accounts to call, not markets to invest in. Call "
+            f"{join_names(calls)}: "
+            + ("ask the ones that fell why, and " if falls else "")
+            + "secure the next orders of the ones that grew."
         ),
         evidence=(
-            "countries with at least 1% of net sales that moved by "
-            f"{percent(COUNTRY_SWING, 0)} or more where one customer made more than half of "
-            "the net sales or of the change: "
-            + "; ".join(
-                f"{r.country} {change(r.change)}, account {r.mover} "
-                f"{money_change(r.mover_change)}, biggest customer "
-                f"{percent(r.top_customer_share, 0)} of sales"
-                for r in accounts[:LISTED]
-            )
-            + _more(len(accounts) - LISTED)
+            f"{a.dataset.trailing[0].title} against the year before, countries with at least "
+            f"1% of net sales that moved by {percent(COUNTRY_SWING, 0)} or more: " + evidence
         ),
-        at_stake=at_stake,
+        at_stake=-sum(r.mover_change for r in falls) if falls else None,
         basis=(
-            "the size of each account's change in net sales over the last year, carried "
-            "forward: what a rising account takes away if it stops, what a falling one brings "
-            "back if won back"
+            "what the accounts that fell lost over the last year, carried forward: what "
+            "winning them back is worth; the accounts that grew are not counted"
+            if falls
+            else "cannot be estimated: these accounts grew, and what keeping them is worth "
+            "has no measured history"
+        ),
+        concerns=sum(abs(r.mover_change) for r in accounts),
+    )
+
+
+SLIP_SHARE = 0.30  # a big account whose net sales fell by 30% or more is slipping
+SLIP_MATERIAL = 0.0025  # ... and by at least 0.25% of a year's net sales
+NEW_SHARE = 0.05  # new products worth a recommendation: 5% of a year's net sales
+
+
+def slipping_accounts(a: Analysis) -> Iterator[Recommendation]:
+    """Big accounts of the year before (the top 10% by net sales) whose net sales fell by 30%
+    or more over the last 365 days, each by at least 0.25% of a year's net sales; accounts
+    already named for a country swing are left to that rule. At stake: their fall, carried
+    forward."""
+    table, year_net = a.trailing_customers, _year_net(a)
+    if table is None or year_net is None or a.dataset.trailing[1] is None:
+        return
+    before = table[table["previous_orders"] > 0].sort_values(
+        ["previous_net", "customer_id"], ascending=[False, True]
+    )
+    big = before.head(math.ceil(0.1 * len(before)))
+    named = {r.mover for r in _country_swings(a)[2]}
+    big = big.assign(fall=big["previous_net"] - big["net"])
+    slipping = big[
+        (big["fall"] >= SLIP_SHARE * big["previous_net"])
+        & (big["fall"] >= SLIP_MATERIAL * year_net)
+        & ~big["customer_id"].isin(named)
+    ]
+    if slipping.empty:
+        return
+    slipping = slipping.sort_values(["fall", "customer_id"], ascending=[False, True])
+    shown = slipping.head(LISTED)
+    calls = [
+        f"{int(r.customer_id)} ({r.country}, {money_short(r.previous_net)} to {money_short(r.net)})"
+        for r in shown.itertuples(index=False)
+    ]
+    last, before_span = a.dataset.trailing
+    assert before_span is not None
+    yield Recommendation(
+        key="slipping_accounts",
+        title="Call the big accounts that are slipping",
+        text=(
+            f"{number(len(slipping))} of the {number(len(big))} biggest accounts of the year "
+            f"before spent at least {percent(SLIP_SHARE, 0)} less in the last "
+            f"{a.dataset.rfm_window_days} days: {join_names(calls)}"
+            + _more(len(slipping) - LISTED)
+            + ". Have their account managers call them this month."
+        ),
+        evidence=(
+            f"the top 10% of {before_span.title}'s customers by net sales against "
+            f"{last.title}: {number(len(slipping))} fell by {percent(SLIP_SHARE, 0)} or more "
+            f"and by {money_short(SLIP_MATERIAL * year_net)} or more, "
+            f"{money_short(float(slipping['fall'].sum()))} in all"
+        ),
+        at_stake=float(slipping["fall"].sum()),
+        basis="the slipping accounts' fall in net sales over the last year, carried forward",
+    )
+
+
+def range_falling(a: Analysis) -> Iterator[Recommendation]:
+    """The products sold in both of the last two years sold less than the new products of
+    the last year made up for, by more than any single product's fall explains. Continuing
+    lines fade as new ones replace them; the range is falling only when the new ones do not
+    make up for it. At stake: the net fall (continuing lines' fall less new lines' sales),
+    carried forward."""
+    p = a.trailing_products
+    if p is None or p.pvm is None:
+        return
+    v = p.pvm
+    fall = v.previous_value - v.value
+    largest = max((-x.change for x in p.fallers if x.change is not None), default=0.0)
+    net_fall = fall - p.new_net
+    if net_fall <= 0 or largest > fall / 2:
+        return
+    last, _ = a.dataset.trailing
+    yield Recommendation(
+        key="range_falling",
+        title="Review the range that sold less",
+        text=(
+            f"The {number(v.products)} products sold in both of the last two years sold "
+            f"{money_short(fall)} less ({change(v.value / v.previous_value - 1)}), and the "
+            f"new products made only {money_short(p.new_net)} of it up. Review the range with "
+            "the buyers: restock the best sellers that fell, and bring in new lines."
+        ),
+        evidence=(
+            f"value of the products sold in both {last.title} and the year before: "
+            f"{money_short(v.value)} against {money_short(v.previous_value)} (units "
+            f"{change(v.units / v.previous_units - 1)}, their own prices "
+            f"{money_change(v.price)}, mix {money_change(v.mix)}); products first sold in "
+            f"the last year {money_short(p.new_net)}; the largest single product's fall "
+            f"{money_short(largest)}"
+        ),
+        at_stake=net_fall,
+        basis=(
+            "the fall in value of the products sold in both years less what the new products "
+            "made, carried forward"
         ),
     )
+
+
+def new_products(a: Analysis) -> Iterator[Recommendation]:
+    """New products made at least 5% of the last year's net sales: restock and extend the
+    ones that sell. At stake: what such products did in their second year, measured on the
+    products first sold the year before (when the data has a year of earlier data for
+    them); otherwise it cannot be estimated."""
+    p, year_net = a.trailing_products, _year_net(a)
+    if p is None or year_net is None or p.new_lookback_short or p.new_net < NEW_SHARE * year_net:
+        return
+    last, before = a.dataset.trailing
+    assert before is not None
+    second_year = _second_year_change(a)
+    listed = ", ".join(
+        f"{x.stock_code} {x.description or ''} ({money_short(x.net)})".replace("  ", " ")
+        for x in p.new_top
+    )
+    yield Recommendation(
+        key="new_products",
+        title="Restock and extend the new products that sell",
+        text=(
+            f"{number(p.new_codes)} products first sold in the last "
+            f"{a.dataset.rfm_window_days} days made {money_short(p.new_net)} "
+            f"({percent(p.new_net / year_net)} of net sales). Keep the best of them in stock "
+            f"and extend their ranges: {listed}."
+        ),
+        evidence=(
+            f"{number(p.new_codes)} product codes first sold in {last.title}, "
+            f"{money_short(p.new_net)} net"
+            + (
+                f"; the products first sold the year before changed "
+                f"{change(second_year)} in their second year"
+                if second_year is not None
+                else "; what new products do in their second year is not measurable yet"
+            )
+        ),
+        at_stake=abs(second_year) * p.new_net if second_year is not None else None,
+        basis=(
+            "the new products' net sales times how much the year before's new products "
+            "changed in their second year"
+            if second_year is not None
+            else "cannot be estimated: no year of new products with a second year in the data"
+        ),
+        concerns=p.new_net,
+    )
+
+
+def _second_year_change(a: Analysis) -> float | None:
+    """How much the products first sold in the year before the last changed in the last
+    year; None without a year of earlier data for them."""
+    frame = a.dataset.trailing_products
+    before = a.dataset.trailing[1]
+    if frame is None or before is None:
+        return None
+    if lookback_months(a.dataset.coverage.first_data, before.start.date()) < 12:
+        return None
+    cohort = frame[(frame["first_sold"] >= before.start) & (frame["first_sold"] < before.end)]
+    then = float(cohort["previous_net"].sum())
+    return float(cohort["net"].sum()) / then - 1 if then > 0 else None
 
 
 def _among(a: Analysis) -> str:
@@ -455,6 +618,9 @@ RULES: tuple[Rule, ...] = (
     country_opportunities,
     country_declines,
     account_swings,
+    slipping_accounts,
+    range_falling,
+    new_products,
     cancellations,
 )
 

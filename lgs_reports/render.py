@@ -81,14 +81,18 @@ TEMPLATE = "brief.html"
 FONT_DIR = Path(matplotlib.get_data_path(), "fonts", "ttf").resolve()
 TOP_RECOMMENDATIONS = 3
 
-#: The ten sections of the brief, in order: (id, heading). The templates use the same ids.
+#: The sections of the brief, in order: (id, heading). The templates use the same ids.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("cover", "Cover"),
     ("summary", "Executive summary"),
     ("revenue", "Revenue"),
+    ("growth", "What moved sales"),
     ("customers", "Customers"),
+    ("retention", "Retention"),
     ("orders", "Orders"),
     ("countries", "Countries"),
+    ("accounts", "Accounts"),
+    ("products", "Products"),
     ("segments", "Customer segments"),
     ("forecast", "Forecast"),
     ("recommendations", "Recommendations"),

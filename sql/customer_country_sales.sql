@@ -12,6 +12,7 @@
 -- orders              int        orders in the span
 -- previous_net        money      net sales in the span compared with
 -- previous_orders     int        orders then
+-- last_order          timestamp  the latest order in either span
 WITH spans AS (
     SELECT
         coalesce(country, 'Unspecified') AS country,
@@ -19,7 +20,8 @@ WITH spans AS (
         invoice_date >= cast(:start AS timestamp) AND invoice_date < cast(:end AS timestamp)
             AS now,
         amount,
-        is_order
+        is_order,
+        invoice_date
     FROM invoices
     WHERE line_class IN ('placed', 'cancelled')
       AND ((invoice_date >= cast(:start AS timestamp) AND invoice_date < cast(:end AS timestamp))
@@ -32,7 +34,9 @@ SELECT
     cast(coalesce(sum(amount) FILTER (WHERE now), 0) AS numeric(18,3)) AS net,
     count(*) FILTER (WHERE now AND is_order) AS orders,
     cast(coalesce(sum(amount) FILTER (WHERE NOT now), 0) AS numeric(18,3)) AS previous_net,
-    count(*) FILTER (WHERE NOT now AND is_order) AS previous_orders
+    count(*) FILTER (WHERE NOT now AND is_order) AS previous_orders,
+    max(invoice_date) FILTER (WHERE is_order) AS last_order
 FROM spans
 GROUP BY country, customer_id
-ORDER BY country, customer_id
+ORDER BY country, customer_id NULLS FIRST
+

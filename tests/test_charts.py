@@ -170,7 +170,7 @@ def test_country_names_are_drawn_literally_and_long_ones_shortened(
         "Ctl\x01\x1b\x7fland",  # control characters cannot be in SVG at all
     ]
     for row, name in zip(hostile["countries"]["rows"], names, strict=False):
-        row["country"] = name
+        row.update(country=name, is_account=False)
     svg = draw_charts(hostile)["countries"]
     texts = _texts(svg)  # parses: no control character got into the XML
     assert "L" * (LABEL_CHARS - 1) + "…" in texts

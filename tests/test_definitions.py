@@ -832,11 +832,11 @@ def test_segment_backtest_and_revenue_at_stake(warehouse, tmp_path):
     # revenue at stake: today's net sales of the segment times the loss share of the same
     # segment a year earlier (its customers then, not today's):
     # Hibernating 900 * 11/15 = 660; Need Attention 400 * 0.4 = 160
-    recs = recommend(a)
-    assert [(r.key, r.rank) for r in recs] == [
-        ("segment_hibernating", 1),
-        ("segment_need_attention", 2),
-    ]
+    # (the big accounts of the year before that spent far less, 7011 and 7101-7102, are
+    # named by their own rule, proven in test_growth.py)
+    recs = [r for r in recommend(a) if r.key.startswith("segment_")]
+    assert [r.key for r in recs] == ["segment_hibernating", "segment_need_attention"]
+    assert recs[0].rank < recs[1].rank
     assert recs[0].at_stake == pytest.approx(660.0)
     assert recs[1].at_stake == pytest.approx(160.0)
     # the back-test is quoted: 1500 before, 400 after
@@ -906,8 +906,10 @@ def test_rules_do_not_fire_on_one_account_or_one_order(warehouse, tmp_path, canc
     assert rows["Germany"].mover_share == pytest.approx(1.0)
     assert not rows["France"].is_account and not rows["Spain"].is_account
     recs = {r.key: r for r in recommend(a)}
-    # accounts: Australia's +200 (8101) and Germany's +200 (8201) -> 400 at stake
-    assert recs["account_swings"].at_stake == pytest.approx(400.0)
+    # accounts: Australia's +200 (8101) and Germany's +200 (8201) both grew: named to
+    # secure, and what keeping them is worth has no measured history
+    assert recs["account_swings"].at_stake is None
+    assert recs["account_swings"].basis.startswith("cannot be estimated")
     assert "8101" in recs["account_swings"].text and "8201" in recs["account_swings"].text
     # the markets: France's rise, Spain's fall, carried forward
     assert recs["country_opportunities"].at_stake == pytest.approx(150.0)
@@ -997,7 +999,7 @@ def test_new_customer_rule_on_equal_lookback(warehouse, tmp_path):
     # 17 - 4 = 13 fewer customers, each worth 100 (the same in both years, so the shortfall
     # times this year's spend per customer and the measured fall in these customers' net
     # sales, 1700 - 400, agree): 1300 at stake
-    recs = recommend(a)
-    assert [r.key for r in recs] == ["new_customer_acquisition"]
+    recs = [r for r in recommend(a) if r.key == "new_customer_acquisition"]
+    assert len(recs) == 1
     assert recs[0].at_stake == pytest.approx(1300.0)
     assert "new or returning after 1 month" in recs[0].evidence

@@ -19,7 +19,7 @@ import pypdf
 import pytest
 
 from lgs_reports import render
-from lgs_reports.charts import draw_charts
+from lgs_reports.charts import CHARTS, draw_charts
 from lgs_reports.errors import ConfigError
 from lgs_reports.render import (
     SECTIONS,
@@ -322,7 +322,7 @@ def test_a_missing_templates_dir_is_a_config_error(tmp_path: Path, figures: dict
 
 
 def test_missing_charts_are_reported_in_their_place(html_tree: Element, figures: dict) -> None:
-    assert len(html_tree.iter("img")) == 10
+    assert len(html_tree.iter("img")) == len(CHARTS)
     tree = parse(render_html(context(figures, charts={})))
     assert not tree.iter("img")
     assert tree.find("figure", "chart-net_sales").find("p", "empty").text

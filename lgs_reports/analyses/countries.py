@@ -13,6 +13,7 @@ import dataclasses
 import pandas as pd
 
 ACCOUNT_SHARE = 0.5  # one customer above half of a country's sales or change: an account
+MATERIAL_CHANGE = 0.20  # a country's change of 20% or more is worth asking who made it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,11 +50,13 @@ class CountryRow:
 
     @property
     def is_account(self) -> bool:
-        """One customer makes more than half of the net sales or of the change."""
-        return any(
-            share is not None and share > ACCOUNT_SHARE
-            for share in (self.top_customer_share, self.mover_share)
-        )
+        """One customer makes more than half of the net sales, or of a material change (20%
+        or more: half of a small change is no reason to call a market an account)."""
+        top, mover = self.top_customer_share, self.mover_share
+        if top is not None and top > ACCOUNT_SHARE:
+            return True
+        material = self.change is not None and abs(self.change) >= MATERIAL_CHANGE
+        return material and mover is not None and mover > ACCOUNT_SHARE
 
 
 @dataclasses.dataclass(frozen=True)

@@ -118,6 +118,7 @@ class Segments:
     migration: Migration
     table: pd.DataFrame  # every scored customer with CSV_COLUMNS, ordered for the CSVs
     backtest: SegmentBacktest | None  # None when the data does not reach back two windows
+    migration_covered: bool = True  # False: the data starts inside the previous window
 
     def summary_of(self, segment: str) -> SegmentSummary:
         return next(s for s in self.summary if s.segment == segment)
@@ -196,10 +197,13 @@ def segments(
     priority: Sequence[str],
     top_rows: int,
     backtest: tuple[dt.date, pd.DataFrame, pd.DataFrame] | None = None,
+    previous_covered: bool = True,
 ) -> Segments:
     """Score and segment the customers, summarise, list actions, compare with before, and
     back-test the segments one window earlier (``backtest``: its snapshot, the rfm_values
-    there, and customer_sales from it to ``snapshot``)."""
+    there, and customer_sales from it to ``snapshot``). ``previous_covered``: the data
+    covers the whole window before ``previous_snapshot``, so that migration compares like
+    with like."""
     current = scored(values, snapshot, window_days)
     before = scored(previous_values, previous_snapshot, window_days)
     previous_of = before.set_index("customer_id")["segment"]
@@ -263,6 +267,7 @@ def segments(
         migration=migration(before, current),
         table=table,
         backtest=None if backtest is None else segment_backtest(*backtest, window_days),
+        migration_covered=previous_covered,
     )
 
 

@@ -118,14 +118,68 @@ LEFT JOIN (
     GROUP BY 1
 ) AS i ON i.day = d.day;
 
+-- products: every product code (5 digits and optional letters), named by the description
+-- most of its lines carry (ties: the first in order), first sold when its first placed line
+-- with a positive quantity and price that no correction reversed was placed (a stock entry
+-- at price 0, "found" or "damaged", is not a sale).
+CREATE TABLE products AS
+SELECT
+    s.stock_code,
+    d.description,
+    f.first_sold
+FROM stock_codes AS s
+LEFT JOIN (
+    SELECT DISTINCT ON (stock_code) stock_code, description
+    FROM (
+        SELECT stock_code, description, count(*) AS n
+        FROM lines
+        WHERE description IS NOT NULL
+        GROUP BY stock_code, description
+    ) AS named
+    ORDER BY stock_code, n DESC, description
+) AS d ON d.stock_code = s.stock_code
+LEFT JOIN (
+    SELECT stock_code, min(invoice_date) AS first_sold
+    FROM lines
+    WHERE line_class = 'placed' AND quantity > 0 AND unit_price > 0 AND NOT reversed
+    GROUP BY stock_code
+) AS f ON f.stock_code = s.stock_code
+WHERE s.is_product;
+
+-- product_months: per product and calendar month, what the products section adds up over
+-- whole months (the days of a span's partial months come from lines, by invoice_date).
+-- sold_value and sold_units: placed lines with a price that no correction reversed (a
+-- reversed keying error was never delivered; a stock entry at price 0 was never sold).
+CREATE TABLE product_months AS
+SELECT
+    l.stock_code,
+    cast(date_trunc('month', l.invoice_date) AS date) AS month,
+    cast(sum(l.amount) AS numeric(18,3)) AS net,
+    cast(coalesce(sum(l.amount) FILTER (WHERE l.line_class = 'placed' AND l.unit_price > 0
+        AND NOT l.reversed), 0) AS numeric(18,3)) AS sold_value,
+    cast(coalesce(sum(l.quantity) FILTER (WHERE l.line_class = 'placed' AND l.unit_price > 0
+        AND NOT l.reversed), 0) AS bigint) AS sold_units,
+    cast(coalesce(sum(l.amount) FILTER (WHERE l.cancel_kind = 'product'), 0) AS numeric(18,3))
+        AS product_cancelled,
+    count(*) FILTER (WHERE l.cancel_kind = 'product') AS product_lines
+FROM lines AS l
+JOIN products AS p ON p.stock_code = l.stock_code
+WHERE l.line_class IN ('placed', 'cancelled')
+GROUP BY 1, 2;
+
 CREATE INDEX invoices_date ON invoices (invoice_date);
+CREATE INDEX lines_date ON lines (invoice_date);
 CREATE INDEX invoices_customer ON invoices (customer_id);
 -- what the reports read, so that the first brief after a load is planned for real sizes
 ANALYZE invoices;
 ANALYZE daily_quality;
+ANALYZE products;
+ANALYZE product_months;
+ANALYZE lines;
 
 -- Which version of these files built the tables: raise it with every change to what they
 -- hold, and a warehouse built by an earlier version is rebuilt before its next brief.
 -- 3: cancellation kinds and corrections, orders (is_order), first order (BRIEF_SPEC v2);
 --    daily_quality counts the kinds and the invoices that are not orders.
-CREATE TABLE derived_version AS SELECT 3 AS version;
+-- 4: products and product_months; lines indexed by invoice date.
+CREATE TABLE derived_version AS SELECT 4 AS version;

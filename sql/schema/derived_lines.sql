@@ -4,6 +4,8 @@
 -- Statements run in order; each is plain SQL that PostgreSQL and DuckDB both accept.
 
 DROP TABLE IF EXISTS derived_version;
+DROP TABLE IF EXISTS product_months;
+DROP TABLE IF EXISTS products;
 DROP TABLE IF EXISTS invoices;
 DROP TABLE IF EXISTS daily_quality;
 DROP TABLE IF EXISTS corrections;
