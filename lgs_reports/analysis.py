@@ -39,7 +39,7 @@ class Analysis:
     accounts: Accounts
     retention: Retention
     products: Products  # the period against a year earlier
-    trailing_products: Products | None  # the 365 days to the snapshot against the 365 before
+    trailing_products: Products | None  # the 12 complete months to the snapshot, and before
     trailing_customers: pd.DataFrame | None  # accounts.per_customer of those two spans
 
     def kpi(self, key: str) -> Kpi:
@@ -52,7 +52,7 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
     yoy = data.comparisons["yoy"]
     backtest = data.backtest
     customers = per_customer(data.countries)
-    last, before = data.trailing
+    months = data.trailing_months[0]
     return Analysis(
         dataset=data,
         totals=totals,
@@ -134,12 +134,12 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
         trailing_products=(
             products(
                 data.trailing_products,
-                start=last.start,
-                end=last.end,
+                start=months.start,
+                end=months.end,
                 compared=True,
-                lookback_months=lookback_months(data.coverage.first_data, last.start.date()),
+                lookback_months=lookback_months(data.coverage.first_data, months.start.date()),
             )
-            if data.trailing_products is not None and before is not None
+            if data.trailing_products is not None
             else None
         ),
         trailing_customers=(

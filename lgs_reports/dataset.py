@@ -82,7 +82,8 @@ class Dataset:
     corrections: pd.DataFrame  # largest_corrections of the period
     products: pd.DataFrame  # product_sales: the period against yoy (if any)
     own_products: pd.DataFrame | None  # the whole period alone, when yoy cut its side short
-    trailing_products: pd.DataFrame | None  # product_sales: trailing against before
+    trailing_products: pd.DataFrame | None  # product_sales: trailing_months against before
+    trailing_months: tuple[Span, Span | None]  # the twelve complete months to the snapshot's
     cohorts: pd.DataFrame  # customer_cohorts from the first month with a year of look-back
     cohorts_from: dt.date  # that month
     large_guest_orders: pd.DataFrame  # the period's guest orders above the 99th percentile
@@ -177,8 +178,9 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
     )
     products = _product_sales(reader, yoy.current or current, yoy.other)
     own_products = _product_sales(reader, current, None) if cut else None
+    trailing_months = coverage.trailing_months()  # whole months: product_months alone
     trailing_products = (
-        _product_sales(reader, trailing[0], trailing[1]) if trailing[1] is not None else None
+        _product_sales(reader, *trailing_months) if trailing_months[1] is not None else None
     )
     cohorts_from = add_months(first.date().replace(day=1), MAX_LOOKBACK)
     # a partial last month would read as customers lost: cohorts stop before it
@@ -247,6 +249,7 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         products=products.result(),
         own_products=own_products.result() if own_products else None,
         trailing_products=trailing_products.result() if trailing_products else None,
+        trailing_months=trailing_months,
         cohorts=cohorts.result(),
         cohorts_from=cohorts_from,
         large_guest_orders=large_guest_orders.result(),

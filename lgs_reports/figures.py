@@ -73,6 +73,8 @@ def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> d
         "trailing": {
             "last": _span(data.trailing[0]),
             "before": _span(data.trailing[1]) if data.trailing[1] else None,
+            "months": _span(data.trailing_months[0]),
+            "months_before": (_span(data.trailing_months[1]) if data.trailing_months[1] else None),
         },
         "kpis": [_kpi(k) for k in a.kpis],
         "cancellations": _cancellations(a),

@@ -332,6 +332,23 @@ class Coverage:
             return last, None
         return last, _span_label("trailing_before", snapshot - 2 * step, end - step)
 
+    def trailing_months(self) -> tuple[Span, Span | None]:
+        """The twelve complete months before the snapshot's month, and the twelve before
+        those (None when the data does not reach back): what the product rules measure,
+        from whole months (the product tables are monthly)."""
+        end = self.snapshot.replace(day=1)  # a partial last month is left out
+        last = _month_span("trailing_months", add_months(end, -12), end)
+        start = add_months(end, -24)
+        if _midnight(start) < _midnight(self.first_data.date()):
+            return last, None
+        return last, _month_span("trailing_months_before", start, add_months(end, -12))
+
+
+def _month_span(name: str, start: dt.date, end: dt.date) -> Span:
+    """Whole months [start, end), titled by their months: ``Dec 2010 – Nov 2011``."""
+    last = add_months(end, -1)
+    return Span(name, f"{start:%b %Y} – {last:%b %Y}", _midnight(start), _midnight(end))
+
 
 def _span_label(name: str, start: dt.datetime, end: dt.datetime) -> Span:
     """A span that is not a calendar period: titled by its days."""

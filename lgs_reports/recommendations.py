@@ -510,12 +510,13 @@ def range_falling(a: Analysis) -> Iterator[Recommendation]:
     net_fall = fall - p.new_net
     if net_fall <= 0 or largest > fall / 2:
         return
-    last, _ = a.dataset.trailing
+    last, _ = a.dataset.trailing_months
     yield Recommendation(
         key="range_falling",
         title="Review the range that sold less",
         text=(
-            f"The {number(v.products)} products sold in both of the last two years sold "
+            f"The {number(v.products)} products sold in both {last.title} and the twelve months "
+            "before sold "
             f"{money_short(fall)} less ({change(v.value / v.previous_value - 1)}), and the "
             f"new products made only {money_short(p.new_net)} of it up. Review the range with "
             "the buyers: restock the best sellers that fell, and bring in new lines."
@@ -544,8 +545,7 @@ def new_products(a: Analysis) -> Iterator[Recommendation]:
     p, year_net = a.trailing_products, _year_net(a)
     if p is None or year_net is None or p.new_lookback_short or p.new_net < NEW_SHARE * year_net:
         return
-    last, before = a.dataset.trailing
-    assert before is not None
+    last = a.dataset.trailing_months[0]
     second_year = _second_year_change(a)
     listed = ", ".join(
         f"{x.stock_code} {x.description or ''} ({money_short(x.net)})".replace("  ", " ")
@@ -555,8 +555,8 @@ def new_products(a: Analysis) -> Iterator[Recommendation]:
         key="new_products",
         title="Restock and extend the new products that sell",
         text=(
-            f"{number(p.new_codes)} products first sold in the last "
-            f"{a.dataset.rfm_window_days} days made {money_short(p.new_net)} "
+            f"{number(p.new_codes)} products first sold in {last.title} made "
+            f"{money_short(p.new_net)} "
             f"({percent(p.new_net / year_net)} of net sales). Keep the best of them in stock "
             f"and extend their ranges: {listed}."
         ),
@@ -585,7 +585,7 @@ def _second_year_change(a: Analysis) -> float | None:
     """How much the products first sold in the year before the last changed in the last
     year; None without a year of earlier data for them."""
     frame = a.dataset.trailing_products
-    before = a.dataset.trailing[1]
+    before = a.dataset.trailing_months[1]
     if frame is None or before is None:
         return None
     if lookback_months(a.dataset.coverage.first_data, before.start.date()) < 12:
