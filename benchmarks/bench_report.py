@@ -1,6 +1,7 @@
 """Benchmark: the whole run (``python -m lgs_reports --period 2011 --no-email``), real data.
 
     python benchmarks/bench_report.py [--runs 5] [--period 2011] [--engine all]
+    python benchmarks/bench_report.py --peers [--runs 5] [--peers-venv DIR]
 
 Loads ../shared/data/retail.sql.gz into a fresh DuckDB file and a fresh
 PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
@@ -8,7 +9,16 @@ LGS_TEST_DATABASE_URL is set), then runs the brief N times per engine, each in
 a fresh process and a fresh output folder (so nothing is reused), and prints the
 median wall time, the median of each step the run logs (warehouse, query,
 analyse, recommend, draw, html, layout, write, archive), the import time (what is
-left), and the peak RSS of the run (VmHWM of the child).
+left), and the peak RSS of the run (``/usr/bin/time``'s maximum resident set).
+
+``--peers`` runs the brief side by side with the two yardsticks of
+``../shared/peers`` (the notebook route and the plain script) on the same DuckDB
+warehouse: a warm-up round, then N rounds, each running every contender once, in
+turn, in fresh processes. It prints each one's median wall time, peak memory and
+seconds per page, and the ratios of ours to each peer; with ``--engine all`` the
+brief also runs on the PostgreSQL warehouse (the peers stay on DuckDB), and its
+ratio to the brief on DuckDB is printed. The peers' virtual environment is made
+once by ``../shared/peers/setup.sh`` (``--peers-venv``; a few minutes the first time).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,38 +39,116 @@ sys.path.insert(0, str(REPO))
 from benchmarks.real_warehouses import ENGINES, real_warehouses  # noqa: E402
 
 STEP = re.compile(r"INFO (\w+): ([0-9.]+) s$")
+PEERS = REPO.parent / "shared" / "peers"
+PEAK = re.compile(r"PEAK (\d+)")
 
 
-def one_run(url: str, period: str) -> tuple[float, dict[str, float], float]:
+def timed(command: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float, str]:
+    """Run ``command`` under /usr/bin/time: (wall seconds, peak MB, stderr); exit on failure.
+
+    The peak is the largest resident set of the command or of any process it waited
+    for (the notebook route's papermill, nbconvert and WeasyPrint are one after another).
+    """
+    started = time.perf_counter()
+    child = subprocess.run(
+        ["/usr/bin/time", "-f", "PEAK %M", *command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    if child.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{child.stderr[-3000:]}")
+    return wall, float(PEAK.findall(child.stderr)[-1]) / 1024, child.stderr
+
+
+def pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
+def one_run(url: str, period: str) -> tuple[float, dict[str, float], float, int]:
+    """The brief in a fresh process and output folder: wall, steps, peak MB, pages."""
     with tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "LGS_DATABASE_URL": url, "LGS_OUTPUT_DIR": out}
         env.pop("LGS_CONFIG", None)
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            [
-                "/usr/bin/time",
-                "-f",
-                "PEAK %M",
-                sys.executable,
-                "-m",
-                "lgs_reports",
-                "--period",
-                period,
-                "--no-email",
-            ],
-            cwd=out,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        command = [sys.executable, "-m", "lgs_reports", "--period", period, "--no-email"]
+        wall, peak, err = timed(command, out, env)
+        pdf = next(Path(out).glob(f"{period}/r1/*.pdf"))
+        steps = {
+            m.group(1): float(m.group(2)) for line in err.splitlines() if (m := STEP.search(line))
+        }
+        return wall, steps, peak, pages(pdf)
+
+
+def notebook_route(venv: Path, db: str, period: str) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory() as out:
+        env = {**os.environ, "PEER_VENV": str(venv), "PERIOD": period, "DB": db, "OUT": out}
+        wall, peak, _ = timed(["bash", str(PEERS / "notebook_route" / "run.sh")], out, env)
+        return wall, peak, pages(Path(out) / "report.pdf")
+
+
+def plain_script(venv: Path, db: str, period: str) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory() as out:
+        pdf = Path(out) / "report.pdf"
+        command = [
+            str(venv / "bin" / "python"),
+            str(PEERS / "plain_script" / "report.py"),
+            *("--period", period, "--db", db, "--out", str(pdf)),
+        ]
+        wall, peak, _ = timed(command, out, dict(os.environ))
+        return wall, peak, pages(pdf)
+
+
+def peers_venv(path: Path) -> Path:
+    if not (path / "bin" / "papermill").exists():
+        print(f"making the peers' venv in {path} (../shared/peers/setup.sh) ...", flush=True)
+        subprocess.run(["bash", str(PEERS / "setup.sh"), str(path)], check=True)
+    return path
+
+
+def peers(args: argparse.Namespace) -> None:
+    venv = peers_venv(Path(args.peers_venv))
+    with real_warehouses(args.engine) as urls:
+        db = urls["duckdb"].removeprefix("duckdb:///")
+        contenders: dict[str, Callable[[], tuple[float, float, int]]] = {
+            "notebook route": lambda: notebook_route(venv, db, args.period),
+            "plain script": lambda: plain_script(venv, db, args.period),
+        }
+        for engine, url in urls.items():
+            contenders[f"the brief ({engine})"] = lambda url=url: brief(url, args.period)
+        results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in contenders}
+        for round_ in range(args.runs + 1):  # round 0 warms the caches and is not counted
+            for name, run in contenders.items():
+                result = run()
+                if round_:
+                    results[name].append(result)
+            print(f"round {round_} done" if round_ else "warm-up done", flush=True)
+    medians = {
+        name: (
+            statistics.median(r[0] for r in rs),
+            statistics.median(r[1] for r in rs),
+            rs[0][2],
         )
-        _, err = child.communicate()
-        wall = time.perf_counter() - started
-        if child.returncode:
-            sys.exit(err)
-    steps = {m.group(1): float(m.group(2)) for line in err.splitlines() if (m := STEP.search(line))}
-    peak = float(re.search(r"PEAK (\d+)", err).group(1)) / 1024
-    return wall, steps, peak
+        for name, rs in results.items()
+    }
+    print(f"\n--period {args.period}, {args.runs} runs each after a warm-up, medians:")
+    for name, (wall, peak, n) in medians.items():
+        print(f"  {name:<22} {wall:6.2f} s  {peak:5.0f} MB  {n:2d} pages  {wall / n:.2f} s a page")
+    ours = medians["the brief (duckdb)"]
+    for peer in ("notebook route", "plain script"):
+        wall, peak, _ = medians[peer]
+        print(f"  ours / {peer:<15} wall {ours[0] / wall:.2f}x  peak {ours[1] / peak:.2f}x")
+    if "the brief (postgresql)" in medians:
+        ratio = medians["the brief (postgresql)"][0] / ours[0]
+        print(f"  ours on PostgreSQL / on DuckDB: {ratio:.2f}x")
+
+
+def brief(url: str, period: str) -> tuple[float, float, int]:
+    wall, _steps, peak, n = one_run(url, period)
+    return wall, peak, n
 
 
 def main() -> None:
@@ -67,9 +156,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", default="2011")
     parser.add_argument("--engine", choices=ENGINES, default="all")
+    parser.add_argument(
+        "--peers", action="store_true", help="run side by side with ../shared/peers"
+    )
+    parser.add_argument(
+        "--peers-venv",
+        default=str(Path(tempfile.gettempdir()) / "lgs-peers-venv"),
+        help="the peers' virtual environment (made by ../shared/peers/setup.sh if missing)",
+    )
     args = parser.parse_args()
     if not Path("/usr/bin/time").exists():
         sys.exit("/usr/bin/time measures the peak memory; install it (apt-get install time)")
+    if args.peers:
+        if args.engine == "postgresql":
+            sys.exit("--peers needs the DuckDB warehouse: use --engine duckdb or all")
+        peers(args)
+        return
     with real_warehouses(args.engine) as urls:
         for name, url in urls.items():
             runs = [one_run(url, args.period) for _ in range(args.runs)]
@@ -82,7 +184,7 @@ def main() -> None:
             print(
                 f"{name}: --period {args.period}: median {statistics.median(walls):.2f} s "
                 f"(min {min(walls):.2f}, max {max(walls):.2f}), "
-                f"peak {max(r[2] for r in runs):.0f} MB"
+                f"peak {max(r[2] for r in runs):.0f} MB, {runs[0][3]} pages"
             )
             print(
                 "  "

@@ -47,24 +47,16 @@ by running the code. Each test runs on DuckDB and on PostgreSQL.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
 from lgs_reports.analyses.segments import score, segment_of
-from lgs_reports.analysis import analyse
-from lgs_reports.config import load_settings
-from lgs_reports.dataset import fetch
-from lgs_reports.formats import COLUMNS
-from lgs_reports.load import load_file
-from lgs_reports.periods import parse_period
 from lgs_reports.queries import run_query
 from lgs_reports.recommendations import recommend
+from tests.handworked import UK, analysis_of, line, load_rows
 
-UK = "United Kingdom"
 C1, C2, C3 = 12345, 12346, 12347
 LINES = [
     # invoice, stock, description, qty, date, price, customer, country
@@ -84,37 +76,11 @@ LINES = [
     ("100007", "22423", "REGENCY CAKESTAND", 1, "2011-02-25 16:00:00", "0.00", C3, UK),
     ("100007", "85123A", "HEART T-LIGHT HOLDER", 2, "2011-02-25 16:00:00", "2.50", C3, UK),
 ]
-HEADER = COLUMNS  # the warehouse's own column names
-
-
-def write_rows(path: Path, rows: Iterable[Sequence[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADER)
-        writer.writerows(["" if v is None else v for v in line] for line in rows)
-    return path
-
-
-def load_rows(warehouse, tmp_path: Path, rows: Iterable[Sequence[object]], name: str):
-    load_file(warehouse, write_rows(tmp_path / f"{name}.csv", rows))
-    return warehouse
-
-
-def line(invoice, stock, qty, when, price, customer, country=UK, description="X"):
-    """One warehouse line in the column order of HEADER."""
-    return (invoice, stock, description, qty, when, price, customer, country)
 
 
 @pytest.fixture
 def small(warehouse, tmp_path: Path):
     return load_rows(warehouse, tmp_path, LINES, "small")
-
-
-def analysis_of(warehouse, period: str):
-    settings = load_settings(env={})
-    with warehouse.reader() as reader:
-        data = fetch(reader, parse_period(period), rfm_window_days=365)
-    return analyse(data, settings)
 
 
 def rfm_at(warehouse, snapshot: dt.date):

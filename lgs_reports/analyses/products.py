@@ -105,34 +105,37 @@ def products(
     """From product_sales rows of the span [start, end) against its comparison. ``own``:
     the whole period's rows when the comparison cut its side short (best sellers, new and
     cancelled products are the whole period's; changes compare the same days)."""
-    frame = sales.assign(change=sales["net"] - sales["previous_net"])
-    whole = frame if own is None else own.assign(change=own["net"] - own["previous_net"])
+    # in code order once: nlargest keeps the first of equal values, so ties go by code
+    frame = sales.sort_values("stock_code", kind="stable", ignore_index=True)
+    frame["change"] = frame["net"] - frame["previous_net"]
+    whole = frame
+    if own is not None:
+        whole = own.sort_values("stock_code", kind="stable", ignore_index=True)
+        whole["change"] = whole["net"] - whole["previous_net"]
     sold = whole[(whole["net"] != 0) | (whole["sold_units"] != 0)]
-    by_net = sold.sort_values(["net", "stock_code"], ascending=[False, True])
-    new = by_net[(by_net["first_sold"] >= start) & (by_net["first_sold"] < end)]
-    cancelled = sold[sold["product_cancelled"] < 0].sort_values(["product_cancelled", "stock_code"])
+    first = sold["first_sold"]
+    new = sold[(first >= start) & (first < end)]
     risers: tuple[Product, ...] = ()
     fallers: tuple[Product, ...] = ()
     pvm = None
     if compared:
-        up = frame[frame["change"] > 0].sort_values(
-            ["change", "stock_code"], ascending=[False, True]
-        )
-        down = frame[frame["change"] < 0].sort_values(["change", "stock_code"])
-        risers, fallers = _rows(up.head(MOVERS), True), _rows(down.head(MOVERS), True)
+        up, down = frame[frame["change"] > 0], frame[frame["change"] < 0]
+        risers = _rows(up.nlargest(MOVERS, "change", keep="first"), True)
+        fallers = _rows(down.nsmallest(MOVERS, "change", keep="first"), True)
         pvm = price_volume_mix(frame)
+    cancelled = sold[sold["product_cancelled"] < 0]
     return Products(
         codes=len(sold),
         net=float(sold["net"].sum()),
-        top=_rows(by_net.head(LISTED), compared),
+        top=_rows(sold.nlargest(LISTED, "net", keep="first"), compared),
         risers=risers,
         fallers=fallers,
         new_codes=len(new),
         new_net=float(new["net"].sum()),
-        new_top=_rows(new.head(MOVERS), compared),
+        new_top=_rows(new.nlargest(MOVERS, "net", keep="first"), compared),
         new_lookback_short=lookback_months < 12,
         pvm=pvm,
-        cancelled=_rows(cancelled.head(MOVERS), compared),
+        cancelled=_rows(cancelled.nsmallest(MOVERS, "product_cancelled", keep="first"), compared),
     )
 
 
