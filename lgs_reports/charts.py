@@ -395,20 +395,7 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
         existing = row["existing_customers"] or 0
         colors = (EXISTING, NEW) if row["in_period"] else (EXISTING_PALE, NEW_PALE)
         _bar(ax, i, existing, 0.72, colors[0], partial=row["partial"])
-        if row["short_lookback"] and not row["partial"]:
-            # "new" here includes customers back after a gap: dotted, not solid
-            ax.bar(
-                i,
-                new,
-                0.72,
-                bottom=existing,
-                color=colors[1],
-                hatch=SHORT_HATCH,
-                edgecolor="white",
-                linewidth=0,
-            )
-        else:
-            _bar(ax, i, new, 0.72, colors[1], partial=row["partial"], bottom=existing)
+        _bar(ax, i, new, 0.72, colors[1], partial=row["partial"], bottom=existing)
     _count_axis(ax)
     _month_ticks(ax, _months(rows))
     _headroom(ax, 1.32)
@@ -424,9 +411,6 @@ def customers_chart(figures: dict[str, Any]) -> Figure | None:
         handles.append(_patch("white", "partial month", PARTIAL_HATCH, EXISTING))
     _legend(ax, handles)
     return fig
-
-
-SHORT_HATCH = "...."  # new customers of a month with under 12 months of earlier data
 
 
 def _mark_short_lookback(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
