@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from lgs_reports.cli import COMMANDS, build_parser
 from tests.pgserver import free_port
 
-REPO_README = __import__("pathlib").Path(__file__).resolve().parents[1] / "README.md"
+REPO_README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def subcommand_parsers():
@@ -19,22 +22,27 @@ def subcommand_parsers():
     return action.choices
 
 
-def test_every_command_has_help_with_an_example():
+def test_every_command_has_help_with_an_example_and_a_line_in_the_readme():
     choices = subcommand_parsers()
     assert set(choices) == set(COMMANDS)
+    readme = REPO_README.read_text()
     for name, parser in choices.items():
         assert parser.description and "Example" in parser.description, name
-        assert name in REPO_README.read_text(), f"{name} is not in the README"
+        # a row of the README's table of commands, not just the word somewhere
+        assert re.search(rf"^\| `lgs-reports {name}` \| \w", readme, re.M), name
 
 
 def test_python_m_and_the_console_script_are_the_same_program():
-    out = subprocess.run(
-        [sys.executable, "-m", "lgs_reports", "--version"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.startswith("lgs-reports ")
+    script = shutil.which("lgs-reports", path=str(Path(sys.executable).parent))
+    assert script, "the lgs-reports console script is not installed beside this Python"
+    outputs = [
+        subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        for command in ([sys.executable, "-m", "lgs_reports", "--help"], [script, "--help"])
+    ]
+    # argparse names the program after how it was started; the rest is the same program
+    assert outputs[0].replace("python -m lgs_reports", "lgs-reports") == outputs[1]
+    version = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("lgs-reports ")
 
 
 @pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
