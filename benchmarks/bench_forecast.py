@@ -20,8 +20,8 @@ embedded copies of the same series are used. Two timings per case, each the
 median of ``--runs`` runs:
 
 - cold: a fresh interpreter that already has numpy and pandas loaded (as the
-  report has by the forecast step) imports lgs_reports.forecast and forecasts
-  both metrics;
+  report has by the forecast step) imports lgs_reports.analyses.forecast and
+  forecasts both metrics;
 - warm: the same two forecasts in this process, the module already loaded.
 
 Targets: warm under 1.0 s and cold under 2.0 s for both metrics.
@@ -87,7 +87,7 @@ import json, sys, time
 import numpy, pandas as pd
 payload = json.loads(sys.stdin.read())
 start = time.perf_counter()
-from lgs_reports.forecast import forecast_series
+from lgs_reports.analyses.forecast import forecast_series
 for metric, values in payload["series"].items():
     series = pd.Series(values, index=pd.DatetimeIndex(payload["months"]), dtype=float)
     partial = payload["partial_days"]
@@ -172,7 +172,7 @@ def cold_seconds(case: Case) -> float:
 
 
 def warm_seconds(case: Case) -> float:
-    from lgs_reports.forecast import forecast_series
+    from lgs_reports.analyses.forecast import forecast_series
 
     start = time.perf_counter()
     for metric, values in case.series.items():
@@ -213,7 +213,7 @@ def guard_shapes() -> dict[str, tuple[pd.Series, tuple[int, int] | None]]:
 
 
 def run_guard() -> bool:
-    from lgs_reports.forecast import forecast_series
+    from lgs_reports.analyses.forecast import forecast_series
 
     ok = True
     print(f"\nspeed guard: one metric each, warm, limit {GUARD_SECONDS:.1f} s")

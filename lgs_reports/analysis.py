@@ -10,6 +10,7 @@ import pandas as pd
 from lgs_reports.analyses.accounts import Accounts, accounts, per_customer
 from lgs_reports.analyses.bridge import GrowthBridge, growth_bridge
 from lgs_reports.analyses.countries import CountrySales, country_sales
+from lgs_reports.analyses.forecast import Forecast, forecast_series
 from lgs_reports.analyses.kpis import Kpi, Totals, headline_kpis, totals_from
 from lgs_reports.analyses.orders import InvoiceAmounts, invoice_amounts
 from lgs_reports.analyses.products import Products, products
@@ -19,7 +20,6 @@ from lgs_reports.analyses.segments import Segments, segments
 from lgs_reports.analyses.trend import Trend, monthly_trend
 from lgs_reports.config import Settings
 from lgs_reports.dataset import Dataset, side_key
-from lgs_reports.forecast import Forecast, forecast_series
 from lgs_reports.periods import lookback_months
 
 

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from lgs_reports.errors import LoadError
 from lgs_reports.formats import COLUMNS, InputFile, detect
+from lgs_reports.queries import execute, statement_sql
 from lgs_reports.validation import Checked, Reject, check_batch
 from lgs_reports.warehouse import Warehouse
 
@@ -95,9 +95,7 @@ def load_file(
     sha = file_sha256(path)
     with warehouse.begin() as conn:
         warehouse.ensure_schema(conn)
-        earlier = conn.execute(
-            text("SELECT min(load_id) FROM load_registry WHERE sha256 = :sha"), {"sha": sha}
-        ).scalar_one()
+        earlier = execute(conn, "load/registered_load", sha256=sha).scalar_one()
     if earlier is not None:
         return LoadResult(path.name, None, source.format, 0, 0, 0, 0.0, already_loaded_as=earlier)
     if max_rejects:
@@ -177,47 +175,36 @@ def _write(
     with _ctrl_c_between_steps() as interrupted, warehouse.begin() as conn:
         batches = _checking(batches, interrupted)
         warehouse.ensure_schema(conn)
-        load_id = conn.execute(
-            text("SELECT coalesce(max(load_id), 0) + 1 FROM load_registry")
-        ).scalar_one()
+        load_id = execute(conn, "load/next_load_id").scalar_one()
         if not sample:
             _drop_sample(conn)
-        had_rows = conn.execute(text("SELECT count(*) FROM retail")).scalar_one() > 0
+        had_rows = execute(conn, "load/retail_lines").scalar_one() > 0
         insert = _postgres_copy if warehouse.dialect == "postgresql" else _duckdb_insert
         loaded = insert(warehouse, conn, batches, load_id)
         if loaded == 0:
             raise LoadError(f"{source.path}: no rows to load")
         overlap = _overlap(conn, load_id) if had_rows else 0
-        window = conn.execute(
-            text("SELECT min(invoice_date), max(invoice_date) FROM retail WHERE load_id = :id"),
-            {"id": load_id},
-        ).one()
+        window = execute(conn, "load/load_window", load_id=load_id).one()
         interrupted()
         log.info("rebuilding the derived tables")
         warehouse.rebuild_derived(conn)
         interrupted()
-        conn.execute(
-            text(
-                "INSERT INTO load_registry (load_id, file_name, file_size, sha256, file_format, "
-                "loaded_at, rows_loaded, rows_rejected, rows_overlap, first_invoice, "
-                "last_invoice, duration_s, is_sample) VALUES (:id, :name, :size, :sha, :fmt, "
-                ":at, :rows, :rejected, :overlap, :first, :last, :seconds, :sample)"
-            ),
-            {
-                "id": load_id,
-                "name": source.name,
-                "size": size,
-                "sha": sha,
-                "fmt": source.format,
-                "at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
-                "rows": loaded,
-                "rejected": rejected(),
-                "overlap": overlap,
-                "seconds": round(time.perf_counter() - started, 3),
-                "first": window[0],
-                "last": window[1],
-                "sample": sample,
-            },
+        execute(
+            conn,
+            "load/register_load",
+            load_id=load_id,
+            file_name=source.name,
+            file_size=size,
+            sha256=sha,
+            file_format=source.format,
+            loaded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+            rows_loaded=loaded,
+            rows_rejected=rejected(),
+            rows_overlap=overlap,
+            first_invoice=window[0],
+            last_invoice=window[1],
+            duration_s=round(time.perf_counter() - started, 3),
+            is_sample=sample,
         )
     return LoadResult(
         source.name,
@@ -269,31 +256,18 @@ def _checking(batches: Iterable[Checked], interrupted: Callable[[], None]) -> It
 
 def _drop_sample(conn: Connection) -> None:
     """Real data replaces the generated sample: the two are never mixed in one warehouse."""
-    sample_loads = [
-        row[0] for row in conn.execute(text("SELECT load_id FROM load_registry WHERE is_sample"))
-    ]
+    sample_loads = [row[0] for row in execute(conn, "load/sample_loads")]
     if not sample_loads:
         return
     log.warning("the warehouse held the generated sample data; it is replaced by this load")
     for load_id in sample_loads:
-        conn.execute(text("DELETE FROM retail WHERE load_id = :id"), {"id": load_id})
-        conn.execute(text("DELETE FROM load_registry WHERE load_id = :id"), {"id": load_id})
+        execute(conn, "load/delete_load_lines", load_id=load_id)
+        execute(conn, "load/unregister_load", load_id=load_id)
 
 
 def _overlap(conn: Connection, load_id: int) -> int:
     """Lines of this load that an earlier load already brought (all eight columns equal)."""
-    # invoice_no is never NULL (validation rejects it): an equality the planners can hash on
-    same = " AND ".join(
-        ["o.invoice_no = n.invoice_no"]
-        + [f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in COLUMNS if c != "invoice_no"]
-    )
-    return conn.execute(
-        text(
-            f"SELECT count(*) FROM retail n WHERE n.load_id = :id AND EXISTS "
-            f"(SELECT 1 FROM retail o WHERE o.load_id < :id AND {same})"
-        ),
-        {"id": load_id},
-    ).scalar_one()
+    return execute(conn, "load/overlap_lines", load_id=load_id).scalar_one()
 
 
 DUCKDB_ROW_GROUP = 122_880
@@ -321,16 +295,12 @@ def _duckdb_insert(
         if total == 0:
             return 0
         raw = warehouse.raw_connection(conn)
-        quoted = str(staged).replace("'", "''")
-        raw.execute(f"ATTACH '{quoted}' AS staged (READ_ONLY)")
+        execute(raw, "load/duckdb_attach_staged", path=str(staged))
         try:
-            raw.execute(
-                f"INSERT INTO retail ({', '.join((*COLUMNS, 'load_id'))}) "
-                f"SELECT {', '.join(COLUMNS)}, {int(load_id)} FROM staged.retail"
-            )
+            execute(raw, "load/duckdb_move_staged", load_id=load_id)
         finally:
             with contextlib.suppress(Exception):  # the INSERT's error is the one to report
-                raw.execute("DETACH staged")
+                execute(raw, "load/duckdb_detach_staged")
     return total
 
 
@@ -338,10 +308,6 @@ def _stage(staging: Any, batches: Iterable[Checked]) -> int:
     """Append the batches to a table ``retail`` of the scratch database; rows appended."""
     total = 0
     pending: list[pd.DataFrame] = []
-    rows = (
-        f"SELECT {', '.join(COLUMNS[:5])}, CAST(unit_price AS DECIMAL(12,3)) AS unit_price, "
-        "customer_id, country FROM incoming_batch"
-    )
     created = False
 
     def flush() -> None:
@@ -349,9 +315,9 @@ def _stage(staging: Any, batches: Iterable[Checked]) -> int:
         staging.register("incoming_batch", pd.concat(pending, ignore_index=True))
         pending.clear()
         if not created:  # the table takes the checked rows' column types
-            staging.execute(f"CREATE TABLE retail AS {rows} LIMIT 0")
+            execute(staging, "load/duckdb_stage_create")
             created = True
-        staging.execute(f"INSERT INTO retail {rows}")
+        execute(staging, "load/duckdb_stage_batch")
         staging.unregister("incoming_batch")
 
     try:
@@ -415,29 +381,53 @@ def _postgres_copy(
         return 0
     total = 0
 
+    # a pg_dump's own COPY text goes through as it came (its fields put in the table's
+    # column order if the dump has another); typed rows go as CSV
+    dump = first.copy_text is not None
+    order = None if not dump or first.copy_columns == COLUMNS else first.copy_columns
+
     def chunks() -> Iterator[str]:
         nonlocal total
         for checked in itertools.chain([first], stream):
             total += len(checked.rows)
-            yield checked.copy_text if checked.copy_text is not None else _copy_csv(checked.rows)
+            if checked.copy_text is None:
+                yield _copy_csv(checked.rows)
+            elif order is None:
+                yield checked.copy_text
+            else:
+                yield _in_table_order(checked.copy_text, order)
 
-    columns = ", ".join(first.copy_columns)
-    # a pg_dump's own COPY text goes through as it came; typed rows go as CSV
-    form = "" if first.copy_text is not None else " WITH (FORMAT csv)"
-    # The load id comes from the column default, set for this transaction only, so
-    # that the dump's own lines can be streamed to the server without rewriting them.
-    conn.execute(text(f"ALTER TABLE retail ALTER COLUMN load_id SET DEFAULT {int(load_id)}"))
+    # The load id comes from the column default, which reads it from a setting of this
+    # transaction, so that the dump's own lines can be streamed to the server as they came.
+    execute(conn, "load/postgresql_set_load_id", load_id=load_id)
+    execute(conn, "load/postgresql_load_id_default")
+    copy = statement_sql("load/postgresql_copy_dump" if dump else "load/postgresql_copy_csv")
     raw = warehouse.raw_connection(conn)
     source = _CopyStream(chunks())
     with raw.cursor() as cursor:
         try:
-            cursor.copy_expert(f"COPY retail ({columns}) FROM STDIN{form}", source, size=1 << 20)
+            cursor.copy_expert(copy, source, size=1 << 20)
         except Exception:
             if source.error is not None:
                 raise source.error from None  # the LoadError, not psycopg2's QueryCanceled
             raise
-    conn.execute(text("ALTER TABLE retail ALTER COLUMN load_id DROP DEFAULT"))
+    execute(conn, "load/postgresql_drop_load_id_default")
     return total
+
+
+def _in_table_order(copy_text: str, columns: tuple[str, ...]) -> str:
+    """COPY text whose fields follow a dump's own column order, in the table's order.
+
+    A field of COPY's text format never holds a tab or a newline (both are escaped), so
+    records and fields split exactly, and each field goes through unchanged.
+    """
+    order = [columns.index(c) for c in COLUMNS]
+
+    def reordered(record: str) -> str:
+        fields = record.split("\t")
+        return "\t".join([fields[i] for i in order]) if record else record
+
+    return "\n".join(map(reordered, copy_text.split("\n")))
 
 
 def _copy_csv(rows: pd.DataFrame) -> str:

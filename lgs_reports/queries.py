@@ -1,6 +1,6 @@
-"""The SQL files in ``sql/``: parsed once, binds checked, results typed.
+"""The SQL files in ``sql/``: parsed once, binds checked, results typed; the one runner.
 
-Each file holds one query and starts with ``--`` comments that document it::
+Each file holds one statement and starts with ``--`` comments that document it::
 
     -- Net sales, orders and customers per month.
     -- :start  timestamp  first instant of the window
@@ -9,12 +9,23 @@ Each file holds one query and starts with ``--`` comments that document it::
     -- net     money      net sales (GBP)
 
 A comment line ``-- :name  type  text`` documents a bind, ``-- name  type  text``
-a result column (types: text, int, float, money, date, timestamp, bool); the name
-is followed by two spaces or more, which tells these lines from prose. The
-query's ``:name`` binds must be exactly the documented ones, and a caller must
-pass exactly those: both are checked, and errors name ``file:line``. Results
-come back as DataFrames whose columns have the documented types, so the two
-engines (PostgreSQL returns Decimal, DuckDB sometimes float) give identical data.
+a result column (types: text, int, float, money, date, timestamp, bool; a bind
+may also be an array, ``int[]``); the name is followed by two spaces or more,
+which tells these lines from prose. The query's ``:name`` binds must be exactly
+the documented ones, and a caller must pass exactly those: both are checked, and
+errors name ``file:line``. Results come back as DataFrames whose columns have
+the documented types, so the two engines (PostgreSQL returns Decimal, DuckDB
+sometimes float) give identical data. A query (``SELECT``, ``WITH``) documents
+its columns; a statement that returns nothing (``INSERT``, ``ALTER``, ``COPY``
+...) documents none.
+
+A file is named by its path under ``sql/`` without ``.sql``: ``monthly_sales``,
+``load/next_load_id``; statements that differ by engine are named for it
+(``load/postgresql_copy_csv``). Everything the product sends goes through this
+module: `run_query` (a brief's result, typed), `execute` (any statement, on a
+SQLAlchemy connection or on DuckDB's own), `statement_sql` (the text of a
+statement without binds, for psycopg2's ``copy_expert``) and `execute_script`
+(the multi-statement files of ``sql/schema/``).
 """
 
 from __future__ import annotations
@@ -36,10 +47,13 @@ from lgs_reports.resources import resource_dir
 
 TYPES = ("text", "int", "float", "money", "date", "timestamp", "bool")
 # A documentation line: the name, then at least two spaces (columns aligned), the type, text.
-_DOC = re.compile(r"^--\s+(:?)([a-z_][a-z0-9_]*)\s{2,}(\w+)\s+(.*)$")
+_DOC = re.compile(r"^--\s+(:?)([a-z_][a-z0-9_]*)\s{2,}(\w+(?:\[\])?)\s+(.*)$")
 # A :name bind, not a ::cast, not inside a quoted string or a comment (stripped first).
 _BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _STRINGS = re.compile(r"'(?:[^']|'')*'")
+_BIND_OR_STRING = re.compile(rf"{_STRINGS.pattern}|{_BIND.pattern}")
+# The first words of a query, which must document its columns.
+_QUERY_WORDS = ("select", "with")
 
 
 class QueryFileError(Exception):
@@ -50,7 +64,8 @@ class QueryFileError(Exception):
 class Query:
     name: str
     path: Path
-    sql: str
+    sql: str  # the whole file, as sent through SQLAlchemy
+    body: str  # the SQL without its comments
     binds: Mapping[str, str]  # bind name -> type
     columns: Mapping[str, str]  # column name -> type
 
@@ -63,9 +78,15 @@ class Query:
                 f"missing {missing}, unexpected {extra}"
             )
 
+    def check_columns(self, names: Sequence[str]) -> None:
+        if list(names) != list(self.columns):
+            raise QueryFileError(
+                f"{self.path.name}: returned columns {list(names)}, documented {list(self.columns)}"
+            )
+
 
 def parse_query(path: Path) -> Query:
-    """Read one query file and check its documentation against its SQL."""
+    """Read one file of sql/ and check its documentation against its SQL."""
     source = path.read_text(encoding="utf-8")
     binds: dict[str, str] = {}
     columns: dict[str, str] = {}
@@ -77,7 +98,9 @@ def parse_query(path: Path) -> Query:
             match = _DOC.match(stripped)
             if match:
                 is_bind, name, kind, _text = match.groups()
-                if kind not in TYPES:
+                # a bind may also be an array (``int[]``): a list of values in one bind
+                known = (*TYPES, *(f"{t}[]" for t in TYPES)) if is_bind else TYPES
+                if kind not in known:
                     raise QueryFileError(f"{path}:{number}: unknown type {kind!r}; use {TYPES}")
                 (binds if is_bind else columns)[name] = kind
             continue
@@ -89,12 +112,17 @@ def parse_query(path: Path) -> Query:
     used = set(_BIND.findall(_STRINGS.sub("''", body)))
     if used != set(binds):
         raise QueryFileError(f"{path}:1: binds used {sorted(used)} but documented {sorted(binds)}")
-    if not columns:
+    words = body.split(None, 1)
+    if not words:
+        raise QueryFileError(f"{path}:1: no statement")
+    if not columns and words[0].lower() in _QUERY_WORDS:
+        # only a statement that returns nothing (INSERT, ALTER, COPY ...) documents no columns
         raise QueryFileError(f"{path}:1: no result columns documented")
     return Query(
         name=path.stem,
         path=path,
         sql=source,
+        body=body,
         binds=binds,
         columns=columns,
     )
@@ -102,6 +130,7 @@ def parse_query(path: Path) -> Query:
 
 @cache
 def get_query(name: str) -> Query:
+    """The file ``sql/<name>.sql`` (``name`` may name a subfolder: ``load/next_load_id``)."""
     path = resource_dir("sql") / f"{name}.sql"
     if not path.is_file():
         raise QueryFileError(f"no query file sql/{name}.sql")
@@ -114,11 +143,50 @@ def run_query(conn: Connection, name: str, **binds: Any) -> pd.DataFrame:
     query.check_binds(binds)
     result = conn.execute(text(query.sql), binds)
     names = list(result.keys())
-    if names != list(query.columns):
-        raise QueryFileError(
-            f"{query.path.name}: returned columns {names}, documented {list(query.columns)}"
-        )
+    query.check_columns(names)
     return _typed(_fetch(result, conn.dialect.name, names), query.columns)
+
+
+def execute(conn: Any, name: str, /, **binds: Any) -> Any:
+    """Run ``sql/<name>.sql`` with exactly its documented binds; the driver's result back.
+
+    ``conn`` is a SQLAlchemy connection (a `CursorResult` comes back, read it with
+    ``scalar_one()``, ``one()`` ...), or DuckDB's own connection (the warehouse's
+    under SQLAlchemy, a scratch database), which takes the binds as ``$name``. A
+    file that documents columns must return exactly those; one that documents none
+    is not checked (DuckDB answers an INSERT with a row count).
+    """
+    query = get_query(name)
+    query.check_binds(binds)
+    if not isinstance(conn, Connection):
+        return conn.execute(_dollar_binds(query.body), binds) if binds else conn.execute(query.body)
+    result = conn.execute(text(query.sql), binds)
+    if query.columns:
+        query.check_columns(list(result.keys()) if result.returns_rows else [])
+    return result
+
+
+def statement_sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``, a statement without binds, for a driver's own call
+    (psycopg2's ``copy_expert`` streams COPY ... FROM STDIN, which takes no binds)."""
+    query = get_query(name)
+    if query.binds:
+        raise QueryFileError(f"{query.path.name}: has binds; run it with execute()")
+    return query.body
+
+
+def execute_script(conn: Connection, name: str) -> None:
+    """Run the statements of the multi-statement file ``sql/<name>.sql`` in order (schema)."""
+    path = resource_dir("sql") / f"{name}.sql"
+    if not path.is_file():
+        raise QueryFileError(f"no statements file sql/{name}.sql")
+    for statement in statements(path):
+        conn.execute(text(statement))
+
+
+def _dollar_binds(sql: str) -> str:
+    """``:name`` binds written as DuckDB's ``$name`` (quoted strings and ``::`` casts kept)."""
+    return _BIND_OR_STRING.sub(lambda m: f"${m[1]}" if m[1] is not None else m[0], sql)
 
 
 def _fetch(result: CursorResult, dialect: str, names: list[str]) -> pd.DataFrame:

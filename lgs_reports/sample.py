@@ -23,6 +23,7 @@ import pandas as pd
 from lgs_reports.errors import LoadError
 from lgs_reports.formats import typed_rows
 from lgs_reports.load import LoadResult, load_frames
+from lgs_reports.queries import execute
 from lgs_reports.warehouse import Warehouse
 
 SEED = 2011
@@ -389,14 +390,10 @@ def _with_duplicates(rng: np.random.Generator, lines: pd.DataFrame) -> pd.DataFr
 
 def load_sample(warehouse: Warehouse) -> LoadResult:
     """Generate the sample into an empty warehouse (never beside real data)."""
-    from sqlalchemy import text
-
     with warehouse.begin() as conn:
         warehouse.ensure_schema(conn)
-        done = conn.execute(
-            text("SELECT min(load_id) FROM load_registry WHERE sha256 = :sha"), {"sha": FINGERPRINT}
-        ).scalar_one()
-        rows = conn.execute(text("SELECT count(*) FROM retail")).scalar_one()
+        done = execute(conn, "load/registered_load", sha256=FINGERPRINT).scalar_one()
+        rows = execute(conn, "load/retail_lines").scalar_one()
     if done is not None:
         return LoadResult(NAME, None, "sample", 0, 0, 0, 0.0, already_loaded_as=done)
     if rows:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -30,7 +30,7 @@ from lgs_reports.config import (
 )
 from lgs_reports.corrections import pair_corrections
 from lgs_reports.errors import BusyError, WarehouseError
-from lgs_reports.queries import Reader, run_query, statements
+from lgs_reports.queries import Reader, execute, execute_script, run_query
 from lgs_reports.resources import resource_dir
 
 log = logging.getLogger(__name__)
@@ -154,53 +154,40 @@ class Warehouse:
             else:
                 first = stack.enter_context(self.connect())
                 first = first.execution_options(isolation_level="REPEATABLE READ")
-                first.execute(text("SET TRANSACTION READ ONLY"))
+                execute(first, "warehouse/postgresql_read_only")
                 # Before the snapshot is taken: wait for a load that is rebuilding the
                 # tables, and make the next one wait for this brief (a rebuilt table is
                 # not MVCC-safe: a snapshot older than it would see it empty). An advisory
                 # lock, not table locks: a load queued for a table would block the second
                 # connection's reads behind it, and the brief would wait for itself.
-                first.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": LOCK_KEY})
-                snapshot = first.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                execute(first, "warehouse/postgresql_lock_shared", key=LOCK_KEY)
+                snapshot = execute(first, "warehouse/postgresql_export_snapshot").scalar_one()
                 second = stack.enter_context(self.connect())
                 second = second.execution_options(isolation_level="REPEATABLE READ")
-                second.execute(text("SET TRANSACTION READ ONLY"))
-                second.execute(text("SET TRANSACTION SNAPSHOT :snapshot"), {"snapshot": snapshot})
+                execute(second, "warehouse/postgresql_read_only")
+                execute(second, "warehouse/postgresql_use_snapshot", snapshot=snapshot)
                 reader = Reader([first, second])
             stack.callback(reader.close)
             yield reader  # database errors are mapped by connect() as they pass through
 
     def ensure_schema(self, conn: Connection) -> None:
-        for statement in statements(resource_dir("sql") / "schema" / "tables.sql"):
-            conn.execute(text(statement))
+        execute_script(conn, "schema/tables")
 
     def rebuild_derived(self, conn: Connection) -> None:
         if self.dialect == "postgresql":
             # wait for briefs still reading the tables about to be replaced (see reader())
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            # de-duplicating a million lines is one hash aggregate when it fits in memory;
-            # with the default 4MB PostgreSQL sorts on disk and takes twice as long
-            conn.execute(text("SET LOCAL work_mem = '256MB'"))
-            # compiling these one-off statements costs more than it saves (60-100 ms each)
-            conn.execute(text("SET LOCAL jit = off"))
-        schema = resource_dir("sql") / "schema"
-        for statement in statements(schema / "derived_lines.sql"):
-            conn.execute(text(statement))
+            execute(conn, "warehouse/postgresql_lock_exclusive", key=LOCK_KEY)
+            execute(conn, "warehouse/postgresql_rebuild_memory")
+            execute(conn, "warehouse/postgresql_rebuild_no_jit")
+        execute_script(conn, "schema/derived_lines")
         self._pair_corrections(conn)
-        for statement in statements(schema / "derived_invoices.sql"):
-            conn.execute(text(statement))
+        execute_script(conn, "schema/derived_invoices")
 
     def _pair_corrections(self, conn: Connection) -> None:
         """Fill ``correction_pairs`` with the pairs `pair_corrections` picks from the candidates."""
         cancels, placed = pair_corrections(run_query(conn, "correction_candidates"))
         if cancels:
-            conn.execute(
-                text(
-                    "INSERT INTO correction_pairs (cancel_line, placed_line) "
-                    "SELECT unnest(cast(:cancels AS bigint[])), unnest(cast(:placed AS bigint[]))"
-                ),
-                {"cancels": cancels, "placed": placed},
-            )
+            execute(conn, "warehouse/insert_correction_pairs", cancels=cancels, placed=placed)
 
     def upgrade_derived(self) -> bool:
         """Rebuild derived tables that an earlier version of this program built; True if it did.
@@ -214,7 +201,7 @@ class Warehouse:
                 if not self.has_table(conn, "invoices"):
                     return False
                 built = (
-                    conn.execute(text("SELECT max(version) FROM derived_version")).scalar_one()
+                    execute(conn, "warehouse/derived_version").scalar_one()
                     if self.has_table(conn, "derived_version")
                     else None
                 )
@@ -233,14 +220,7 @@ class Warehouse:
             raise self.failure(exc) from None
 
     def has_table(self, conn: Connection, name: str) -> bool:
-        row = conn.execute(
-            text(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_name = :name AND table_schema = current_schema()"
-            ),
-            {"name": name},
-        ).scalar_one()
-        return bool(row)
+        return bool(execute(conn, "warehouse/table_exists", name=name).scalar_one())
 
     def is_empty(self) -> bool:
         """True when no report can be built: no derived tables or no invoices yet."""
@@ -248,7 +228,7 @@ class Warehouse:
             with self.connect() as conn:
                 if not self.has_table(conn, "invoices"):
                     return True
-                return conn.execute(text("SELECT count(*) FROM invoices")).scalar_one() == 0
+                return execute(conn, "warehouse/invoice_count").scalar_one() == 0
         except SQLAlchemyError as exc:
             raise self.failure(exc) from None
 

@@ -1,7 +1,7 @@
 """Tests of the forecast: model choice, intervals, fallbacks, partial months, no peeking.
 
-A few tests call the module's private backtest pieces directly: the no-peeking
-rule is about what each fit is given, which the public result cannot show.
+A few tests call the package's backtest, models and estimators directly: the
+no-peeking rule is about what each fit is given, which the public result cannot show.
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgs_reports import forecast
-from lgs_reports.forecast import Forecast, ForecastPoint, ModelScore, forecast_series
+from lgs_reports.analyses import forecast
+from lgs_reports.analyses.forecast import (
+    Forecast,
+    ForecastPoint,
+    ModelScore,
+    backtest,
+    estimate,
+    forecast_series,
+    models,
+)
 
 # LGS monthly net sales (GBP), Dec 2009 - Dec 2011, duplicates counted once; the
 # last month holds 9 of its 31 days.
@@ -90,7 +98,7 @@ def test_seasonal_pattern_is_recovered(synthetic):
         assert point.mean == pytest.approx(expected, rel=0.05)
     # two full seasons in every backtest window: the seasonal forms compete
     assert "ETS (seasonal, damped trend)" in {s.name for s in result.scores}
-    assert result.backtest_origins == forecast.MAX_ORIGINS
+    assert result.backtest_origins == backtest.MAX_ORIGINS
 
 
 def test_baseline_is_shown_when_nothing_beats_it():
@@ -113,28 +121,28 @@ def test_lgs_history_keeps_the_baseline_unless_beaten(lgs):
     assert f"MAPE {base.mape:.0%}" in lgs.note
 
 
-def _oracle(y: np.ndarray, fail_at: set[int]) -> forecast.Fitter:
+def _oracle(y: np.ndarray, fail_at: set[int]) -> models.Fitter:
     """A cheating fitter that knows the future (so it would win), failing at some lengths."""
 
-    def fit(train: np.ndarray, steps: int) -> forecast._Prediction:
+    def fit(train: np.ndarray, steps: int) -> models.Prediction:
         if len(train) in fail_at:
             raise RuntimeError("optimizer gave up")
         mean = y[len(train) : len(train) + steps]
         if len(mean) < steps:  # beyond the data: repeat the last value
             mean = np.concatenate([mean, np.full(steps - len(mean), y[-1])])
-        return forecast._Prediction(mean, mean - 1, mean + 1, mean - 2, mean + 2)
+        return models.Prediction(mean, mean - 1, mean + 1, mean - 2, mean + 2)
 
     return fit
 
 
 def _with_oracle(monkeypatch, y: np.ndarray, fail_at: set[int]) -> None:
-    real = forecast._candidates
+    real = models.candidate_models
 
     def candidates(shortest: int, m: int):
-        oracle = forecast._Candidate("Oracle", _oracle(y, fail_at))
+        oracle = models.Candidate("Oracle", _oracle(y, fail_at))
         return (real(shortest, m)[0], oracle)
 
-    monkeypatch.setattr(forecast, "_candidates", candidates)
+    monkeypatch.setattr(forecast, "candidate_models", candidates)
 
 
 def test_a_model_that_beats_the_baseline_is_chosen(monkeypatch):
@@ -169,21 +177,21 @@ def test_a_winner_that_fails_on_the_full_history_falls_back_to_the_baseline(monk
     assert [p.mean for p in result.points] == pytest.approx(y[12:15])
 
 
-def _with_candidate(monkeypatch, name: str, fit: forecast.Fitter) -> None:
-    real = forecast._candidates
+def _with_candidate(monkeypatch, name: str, fit: models.Fitter) -> None:
+    real = models.candidate_models
 
     def candidates(shortest: int, m: int):
         base, *others = real(shortest, m)
-        return (base, forecast._Candidate(name, fit), *others)
+        return (base, models.Candidate(name, fit), *others)
 
-    monkeypatch.setattr(forecast, "_candidates", candidates)
+    monkeypatch.setattr(forecast, "candidate_models", candidates)
 
 
-def _nan_fit(train: np.ndarray, steps: int) -> forecast._Prediction:
+def _nan_fit(train: np.ndarray, steps: int) -> models.Prediction:
     """A fit that returns without error but with a NaN in its forecast."""
     mean = np.full(steps, float(train[-1]))
     mean[-1] = np.nan
-    return forecast._Prediction(mean, mean - 1, mean + 1, mean - 2, mean + 2)
+    return models.Prediction(mean, mean - 1, mean + 1, mean - 2, mean + 2)
 
 
 def test_a_fit_giving_nan_is_skipped_cleanly(monkeypatch):
@@ -206,7 +214,7 @@ def test_a_winner_giving_nan_on_the_full_history_falls_back_to_the_baseline(monk
     y = np.array(LGS_NET_SALES[:24])
     oracle = _oracle(y, fail_at=set())
 
-    def fit(train: np.ndarray, steps: int) -> forecast._Prediction:
+    def fit(train: np.ndarray, steps: int) -> models.Prediction:
         if len(train) == len(y):
             return _nan_fit(train, steps)
         return oracle(train, steps)
@@ -227,18 +235,18 @@ def test_a_winner_giving_nan_on_the_full_history_falls_back_to_the_baseline(monk
 @pytest.mark.parametrize("poison", [1e12, -1e12])
 def test_backtest_never_peeks_past_its_origin(poison):
     y = np.array(LGS_NET_SALES[:24])
-    origins = forecast._origins(len(y), 12)
-    assert len(origins) >= forecast.MIN_ORIGINS
+    origins = backtest.backtest_origins(len(y), 12)
+    assert len(origins) >= backtest.MIN_ORIGINS
 
-    def same(prediction: forecast._Prediction) -> forecast._Prediction:
+    def same(prediction: models.Prediction) -> models.Prediction:
         return prediction  # compare the raw model output
 
-    for candidate in forecast._candidates(origins[0], 12):
-        clean = forecast._backtest(y, candidate.fit, origins, 3, same)
+    for candidate in models.candidate_models(origins[0], 12):
+        clean = backtest.run_backtest(y, candidate.fit, origins, 3, same)
         for run in clean:
             poisoned = y.copy()
             poisoned[run.origin :] = poison  # the future turns absurd
-            (dirty,) = forecast._backtest(poisoned, candidate.fit, [run.origin], 3, same)
+            (dirty,) = backtest.run_backtest(poisoned, candidate.fit, [run.origin], 3, same)
             assert dirty.reason == run.reason, candidate.name
             expected = dataclasses.astuple(run.prediction)
             got = dataclasses.astuple(dirty.prediction)
@@ -249,7 +257,7 @@ def test_backtest_never_peeks_past_its_origin(poison):
 def test_every_fit_gets_a_prefix_of_the_complete_months(monkeypatch):
     values = np.array(LGS_NET_SALES)
     seen: list[np.ndarray] = []
-    real = forecast._candidates
+    real = models.candidate_models
 
     def spying(shortest: int, m: int):
         def spy(fit):
@@ -261,10 +269,10 @@ def test_every_fit_gets_a_prefix_of_the_complete_months(monkeypatch):
 
         return tuple(dataclasses.replace(c, fit=spy(c.fit)) for c in real(shortest, m))
 
-    monkeypatch.setattr(forecast, "_candidates", spying)
+    monkeypatch.setattr(forecast, "candidate_models", spying)
     result = forecast_series(monthly(values), metric="net_sales", partial_days=PARTIAL)
     complete = values[:-1]
-    origins = forecast._origins(len(complete), 12)
+    origins = backtest.backtest_origins(len(complete), 12)
     assert seen, "no fit was recorded"
     for train in seen:
         np.testing.assert_array_equal(train, complete[: len(train)])
@@ -314,7 +322,7 @@ def _quiet(function, *args, **kwargs):
 def test_ets_matches_statsmodels(sm, key, period):
     ets_model, _, _ = sm
     y = FITTED[key]
-    fit = forecast._fit_ets(y, period)
+    fit = estimate.fit_ets(y, period)
     if period:
         model = ets_model(pd.Series(y), error="add", trend="add", damped_trend=True,
                           seasonal="add", seasonal_periods=period,
@@ -329,7 +337,7 @@ def test_ets_matches_statsmodels(sm, key, period):
     assert ours.llf >= theirs.llf - 1e-6 * abs(theirs.llf)  # at least as likely
     assert fit.sigma2 == pytest.approx(np.mean(ours.resid**2), rel=1e-9)
     steps = 15  # beyond one season: the seasonal term of the variance counts
-    prediction = forecast._ets(y, steps, period=period)
+    prediction = models._ets(y, steps, period=period)
     expected = ours.get_prediction(start=len(y), end=len(y) + steps - 1)
     np.testing.assert_allclose(prediction.mean, expected.predicted_mean, rtol=1e-9)
     for alpha, lo, hi in ((0.2, prediction.lo80, prediction.hi80),
@@ -344,14 +352,14 @@ def test_seasonal_arima_matches_statsmodels(sm, key):
     _, _, sarimax = sm
     y = FITTED[key]
     w = y[12:] - y[:-12]
-    phi, mu, sigma2 = forecast._fit_ar1(w)
+    phi, mu, sigma2 = estimate.fit_ar1(w)
     params = np.array([mu * (1 - phi), phi, sigma2])  # intercept, ar.L1, sigma2
     differenced = sarimax(w, order=(1, 0, 0), trend="c")
     theirs = _quiet(differenced.fit, disp=False)
     assert differenced.loglike(params) >= theirs.llf - 1e-6 * abs(theirs.llf)
     full = sarimax(y, order=(1, 0, 0), seasonal_order=(0, 1, 0, 12), trend="c")
     expected = _quiet(full.filter, params).get_forecast(15)
-    prediction = forecast._arima(y, 15, period=12)
+    prediction = models._arima(y, 15, period=12)
     np.testing.assert_allclose(prediction.mean, expected.predicted_mean, rtol=1e-9)
     np.testing.assert_allclose(prediction.hi95, expected.conf_int(alpha=0.05)[:, 1], rtol=1e-9)
     np.testing.assert_allclose(prediction.lo80, expected.conf_int(alpha=0.2)[:, 0], rtol=1e-9)
@@ -362,13 +370,13 @@ def test_arima_011_matches_statsmodels(sm, key):
     _, _, sarimax = sm
     y = FITTED[key] / 1000  # statsmodels' approximate-diffuse start needs a modest scale
     w = np.diff(y)
-    theta, _, _, sigma2 = forecast._fit_ma1(w)
+    theta, _, _, sigma2 = estimate.fit_ma1(w)
     differenced = sarimax(w, order=(0, 0, 1))
     theirs = _quiet(differenced.fit, disp=False)
     assert differenced.loglike(np.array([theta, sigma2])) >= theirs.llf - 1e-6 * abs(theirs.llf)
     full = sarimax(y, order=(0, 1, 1))
     expected = _quiet(full.filter, np.array([theta, sigma2])).get_forecast(5)
-    prediction = forecast._arima(y, 5, period=None)
+    prediction = models._arima(y, 5, period=None)
     np.testing.assert_allclose(prediction.mean, expected.predicted_mean, rtol=1e-7)
     np.testing.assert_allclose(prediction.hi95, expected.conf_int(alpha=0.05)[:, 1], rtol=1e-7)
 
@@ -379,19 +387,19 @@ def test_arima_011_matches_statsmodels(sm, key):
 def test_theta_matches_statsmodels(sm, key, period):
     _, theta_model, _ = sm
     y = FITTED[key]
-    fit = forecast._fit_theta(y, period)
+    fit = estimate.fit_theta(y, period)
     theirs = theta_model(y, period=period or 1, deseasonalize=period is not None, use_test=False)
     theirs = _quiet(theirs.fit)
     assert fit.b0 == pytest.approx(theirs.params["b0"], rel=1e-9)
     adjusted = _theta_adjusted(y, fit, period)
-    ours_sse = forecast._ses(adjusted, np.array([fit.alpha]))[0][0]
-    their_sse = forecast._ses(adjusted, np.array([theirs.params["alpha"]]))[0][0]
+    ours_sse = estimate._ses(adjusted, np.array([fit.alpha]))[0][0]
+    their_sse = estimate._ses(adjusted, np.array([theirs.params["alpha"]]))[0][0]
     assert ours_sse <= their_sse * (1 + 1e-9)  # the same objective, at least as low
     # with statsmodels' alpha the forecast formula gives statsmodels' forecast
     same = dataclasses.replace(
         fit,
         alpha=float(theirs.params["alpha"]),
-        level=float(forecast._ses(adjusted, np.array([theirs.params["alpha"]]))[1][0]),
+        level=float(estimate._ses(adjusted, np.array([theirs.params["alpha"]]))[1][0]),
     )
     mean = _theta_mean(same, len(y), 4, period)
     np.testing.assert_allclose(mean, theirs.forecast(4), rtol=1e-9)
@@ -406,7 +414,7 @@ def _theta_adjusted(y: np.ndarray, fit, period: int | None) -> np.ndarray:
 
 def _theta_mean(fit, n: int, steps: int, period: int | None) -> np.ndarray:
     h = np.arange(steps)
-    mean = fit.level + 0.5 * fit.b0 * (h + forecast._geometric(1 - fit.alpha, n))
+    mean = fit.level + 0.5 * fit.b0 * (h + estimate.geometric(1 - fit.alpha, n))
     if fit.season is None:
         return mean
     season = fit.season[(n + h) % period]
@@ -415,14 +423,14 @@ def _theta_mean(fit, n: int, steps: int, period: int | None) -> np.ndarray:
 
 def test_theta_interval_uses_the_one_step_errors():
     y = FITTED["lgs24"]
-    fit = forecast._fit_theta(y, None)
+    fit = estimate.fit_theta(y, None)
     level, errors = y[0], []
     for t in range(1, len(y)):  # the Theta forecast made with t months seen
         drift = 0.5 * fit.b0 * sum((1 - fit.alpha) ** i for i in range(t))
         errors.append(y[t] - (level + drift))
         level += fit.alpha * (y[t] - level)
     assert fit.sigma2 == pytest.approx(np.mean(np.square(errors)), rel=1e-9)
-    prediction = forecast._theta(y, 3, period=None)
+    prediction = models._theta(y, 3, period=None)
     h = np.arange(3)
     se = np.sqrt(fit.sigma2 * (1 + h * (1 + (fit.alpha - 1) ** 2)))
     np.testing.assert_allclose(prediction.hi95 - prediction.mean, 1.959963984540054 * se)
@@ -438,16 +446,16 @@ def test_fits_are_deterministic_and_finite_on_awkward_shapes():
     }
     for name, y in shapes.items():
         for fitter in (
-            partial(forecast._ets, period=None),
-            partial(forecast._ets, period=12),
-            partial(forecast._theta, period=None),
-            partial(forecast._theta, period=12),
-            partial(forecast._arima, period=12),
-            partial(forecast._arima, period=None),
+            partial(models._ets, period=None),
+            partial(models._ets, period=12),
+            partial(models._theta, period=None),
+            partial(models._theta, period=12),
+            partial(models._arima, period=12),
+            partial(models._arima, period=None),
         ):
-            first, reason = forecast._try_fit(fitter, y, 4, lambda p: p)
+            first, reason = models.try_fit(fitter, y, 4, lambda p: p)
             assert reason is None, (name, fitter, reason)
-            again, _ = forecast._try_fit(fitter, y, 4, lambda p: p)
+            again, _ = models.try_fit(fitter, y, 4, lambda p: p)
             for a, b in zip(dataclasses.astuple(first), dataclasses.astuple(again), strict=True):
                 np.testing.assert_array_equal(a, b)
 
@@ -478,7 +486,7 @@ def test_history_too_short_to_test_shows_the_naive_baseline_untested(n):
 @pytest.mark.parametrize("n", [10, 12, 16, 17, 20])
 def test_short_histories_are_backtested_without_errors(n):
     result = forecast_series(monthly(LGS_NET_SALES[:n]), metric="net_sales")
-    assert result.backtest_origins >= forecast.MIN_ORIGINS
+    assert result.backtest_origins >= backtest.MIN_ORIGINS
     assert len(result.points) == 3
     assert result.baseline == ("Seasonal naive" if n >= 17 else "Naive")
     assert_ordered(result)
@@ -495,13 +503,13 @@ def test_intervals_are_ordered(synthetic, lgs):
 
 def test_seasonal_naive_intervals_follow_fpp3():
     train = np.array([10, 12, 14, 11, 13, 15, 12, 14, 16.0])  # period 3, residuals all 1
-    prediction = forecast._naive(train, 7, period=3)
+    prediction = models._naive(train, 7, period=3)
     np.testing.assert_allclose(prediction.mean, [12, 14, 16, 12, 14, 16, 12])
     half80 = prediction.hi80 - prediction.mean
     sigma = 1.0
     z80 = 1.2815515655446004
     np.testing.assert_allclose(half80, z80 * sigma * np.sqrt([1, 1, 1, 2, 2, 2, 3]))
-    naive = forecast._naive(train, 2, period=1)
+    naive = models._naive(train, 2, period=1)
     rms = math.sqrt(np.mean(np.diff(train) ** 2))
     np.testing.assert_allclose(naive.hi95 - naive.mean, 1.959963984540054 * rms * np.sqrt([1, 2]))
 

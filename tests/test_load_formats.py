@@ -22,6 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lgs_reports import formats
+from lgs_reports.errors import LoadError
 from lgs_reports.formats import COLUMNS, detect, unescape_copy
 from lgs_reports.load import load_file, load_frames
 from tests.conftest import copy_escape, table_rows
@@ -194,6 +196,46 @@ def test_every_format_loads_the_same_lines(warehouse, inputs, tmp_path, kind):
         warehouse, "SELECT stock_code, is_product, line_count, total_amount FROM stock_codes"
     )
     assert set(codes) == STOCK_CODES
+
+
+def test_a_dump_with_its_columns_in_another_order_loads_the_same_lines(
+    warehouse, inputs, monkeypatch
+):
+    monkeypatch.setattr(formats, "BLOCK_CHARS", 200)  # a few lines a batch
+    order = (7, 4, 0, 2, 6, 1, 5, 3)  # country first, quantity last
+    path = inputs.pg_dump(
+        "shuffled.sql",
+        [tuple(row[i] for i in order) for row in ROWS],
+        columns=[COLUMNS[i] for i in order],
+    )
+    assert load_file(warehouse, path).rows_loaded == 8
+    raw = table_rows(warehouse, f"SELECT {', '.join(COLUMNS)} FROM retail")
+    assert sorted(raw, key=sort_key) == sorted(map(typed, ROWS), key=sort_key)
+    assert table_rows(warehouse, "SELECT DISTINCT load_id FROM retail") == [(1,)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("kind", ["csv", "sql"])
+def test_the_load_id_is_set_for_the_load_alone(warehouse, inputs, kind, monkeypatch):
+    """PostgreSQL takes each line's load id from a column default that reads a setting of
+    the load's transaction: neither is left behind, whether the load commits or fails."""
+    monkeypatch.setattr(formats, "BLOCK_CHARS", 200)  # the bad row comes during the COPY
+    no_default = (
+        "SELECT column_default FROM information_schema.columns "
+        "WHERE table_name = 'retail' AND column_name = 'load_id'"
+    )
+    setting = "SELECT current_setting('lgs.load_id', true)"
+    load_file(warehouse, write(inputs, kind))
+    second = write(inputs, kind, [*SECOND, (None, *ROWS[0][1:])], stem="bad")
+    with pytest.raises(LoadError):
+        load_file(warehouse, second)
+    load_file(warehouse, write(inputs, kind, SECOND, stem="second"))
+    assert table_rows(warehouse, no_default) == [(None,)]
+    assert table_rows(warehouse, setting) in ([(None,)], [("",)])
+    assert table_rows(
+        warehouse, "SELECT load_id, count(*) FROM retail GROUP BY load_id ORDER BY 1"
+    ) == [(1, 8), (2, 6)]
 
 
 @pytest.mark.parametrize("kind", ["csv.gz", "sql", "xlsx"])

@@ -42,10 +42,11 @@ def test_the_wheel_carries_sql_templates_and_the_command(wheel):
         names = set(archive.namelist())
         dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
-    for query in (REPO / "sql").glob("*.sql"):
-        assert f"lgs_reports/sql/{query.name}" in names
-    assert "lgs_reports/sql/schema/tables.sql" in names
-    assert "lgs_reports/sql/schema/derived_lines.sql" in names
+    sql = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "sql").rglob("*.sql"))
+    for folder in ("sql/schema/", "sql/load/", "sql/warehouse/"):  # subfolders too
+        assert any(name.startswith(folder) for name in sql), folder
+    for statement in sql:
+        assert f"lgs_reports/{statement}" in names
     templates = sorted(
         p.relative_to(REPO).as_posix() for p in (REPO / "templates").rglob("*") if p.is_file()
     )
@@ -91,6 +92,8 @@ def test_the_installed_wheel_finds_its_files(wheel, tmp_path):
     for path in (sql, templates, package):
         assert path.is_relative_to(env_dir), f"{path} is not in the venv: the checkout leaked"
     assert (sql / "schema" / "tables.sql").is_file()
+    assert (sql / "load" / "register_load.sql").is_file()
+    assert (sql / "warehouse" / "table_exists.sql").is_file()
     version = subprocess.run(
         [str(env_dir / "bin" / "lgs-reports"), "--version"],
         cwd=elsewhere,
