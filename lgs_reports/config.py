@@ -73,6 +73,9 @@ class ReportSettings:
     rfm_window_days: int = 365
     top_countries: int = 10
     action_list_rows: int = 10
+    # a suggested next product needs at least this many invoices of the last 365 days that
+    # hold it together with one of the customer's products
+    suggestion_min_support: int = 3
     priority_segments: tuple[str, ...] = (
         "Champions",
         "Loyal Customers",
@@ -292,6 +295,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("report", "rfm_window_days"): (_at_least(30), "at least 30 (days)"),
     ("report", "top_countries"): (_at_least(1), "1 or more"),
     ("report", "action_list_rows"): (_at_least(1), "1 or more"),
+    ("report", "suggestion_min_support"): (_at_least(1), "1 or more (invoices)"),
     ("smtp", "port"): (lambda v: 1 <= v <= 65535, "a port number from 1 to 65535"),
     ("smtp", "security"): (lambda v: v in SMTP_SECURITY, "starttls, tls or none"),
     ("smtp", "timeout"): (_above(0), "seconds, more than 0"),

@@ -169,7 +169,7 @@ def _build(
     files = {
         f"lgs-brief-{period.label}.pdf": pdf,
         "figures.json": figures_json(figures),
-        **analysis.segments.csv_files(),
+        **analysis.segments.list_files(),
     }
     fingerprint = {  # what the brief was made from, and how this run went
         "raw_lines": int(data.quality_all.at[0, "raw_lines"]),

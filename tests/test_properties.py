@@ -109,7 +109,7 @@ def test_segment_counts_add_up_to_the_customers_scored(now, before):
     ids_before = {10_020 + i for i in range(len(before))}
     assert lapsed == len(ids_before - ids_now)
     # every CSV row has its segment's action, and the files together list everyone once
-    files = result.csv_files()
+    files = result.list_files()
     assert len(files) == 10
     assert sum(content.decode().count("\n") - 1 for content in files.values()) == len(now)
 

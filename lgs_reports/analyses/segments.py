@@ -123,7 +123,7 @@ class Segments:
     def summary_of(self, segment: str) -> SegmentSummary:
         return next(s for s in self.summary if s.segment == segment)
 
-    def csv_files(self) -> dict[str, bytes]:
+    def list_files(self) -> dict[str, bytes]:
         """One CSV per segment (header only when empty), ready for a mailing tool."""
         files = {}
         for segment in SEGMENTS:
