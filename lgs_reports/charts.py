@@ -44,6 +44,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from lgs_reports import formatting
+from lgs_reports.periods import add_months, month_index
 
 # --------------------------------------------------------------------------- house style
 
@@ -638,6 +639,16 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
             width_ratios=[3, 2],
             gridspec_kw={"wspace": 0.06},
         )
+    _country_sales(left, rows, names, labels)
+    if right is not None:
+        _country_changes(right, rows, comparison)
+    return fig
+
+
+def _country_sales(
+    left: Any, rows: Sequence[dict[str, Any]], names: Sequence[str], labels: Sequence[str]
+) -> None:
+    """The left panel of the countries chart: net sales and share, accounts marked."""
     colors = [OTHER if (r.get("countries") or 1) > 1 else NET for r in rows]
     nets = [r["net"] or 0.0 for r in rows]
     sns.barplot(
@@ -669,9 +680,6 @@ def countries_chart(figures: dict[str, Any]) -> Figure | None:
             fontsize=6.5,
             color=INK,
         )
-    if right is not None:
-        _country_changes(right, rows, comparison)
-    return fig
 
 
 def _country_changes(right: Any, rows: Sequence[dict[str, Any]], comparison: str) -> None:
@@ -796,8 +804,7 @@ def _forecast_chart(forecast: dict[str, Any] | None, money: bool) -> Figure | No
     start = months[0]
 
     def index(month: str) -> int:
-        m = dt.date.fromisoformat(month[:10])
-        return (m.year - start.year) * 12 + m.month - start.month
+        return month_index(dt.date.fromisoformat(month[:10])) - month_index(start)
 
     fig, ax = _figure(2.3)
     hx = [index(m) for m, _ in history]
@@ -858,11 +865,8 @@ def _forecast_chart(forecast: dict[str, Any] | None, money: bool) -> Figure | No
         _money_axis(ax)
     else:
         _count_axis(ax)
-    total = (months[-1].year - start.year) * 12 + months[-1].month - start.month + 1
-    all_months = [
-        dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
-        for i in range(total)
-    ]
+    total = month_index(months[-1]) - month_index(start) + 1
+    all_months = [add_months(start, i) for i in range(total)]
     _month_ticks(ax, all_months)
     low, high = ax.get_ylim()
     ax.set_ylim(min(0, low), high * 1.12)

@@ -19,9 +19,14 @@ ACCEPTED = "accepted forms: 2011 (a year), 2011-Q4 (a quarter), 2011-11 (a month
 TREND_MONTHS = 24
 
 
+def month_index(day: dt.date) -> int:
+    """Months since year 0: the difference of two is the number of months between them."""
+    return day.year * 12 + day.month - 1
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The first day of the month ``months`` after ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
+    index = month_index(day) + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
@@ -126,8 +131,7 @@ def latest_complete_month(last_transaction: dt.datetime) -> Period:
 def lookback_months(first_data: dt.datetime | dt.date, day: dt.date) -> int:
     """Calendar months from the first transaction's month to ``day``'s month (Dec 2009 to
     Jan 2010: 1): how far back a customer's "first order" can be seen from ``day``."""
-    months = (day.year - first_data.year) * 12 + day.month - first_data.month
-    return max(0, months)
+    return max(0, month_index(day) - month_index(first_data))
 
 
 def months_before(moment: dt.datetime, months: int) -> dt.datetime:
@@ -292,9 +296,7 @@ class Coverage:
         days with data in both, and when that leaves less than half of ``other`` there is
         no comparison.
         """
-        months = (self.period.start.year - other.start.year) * 12 + (
-            self.period.start.month - other.start.month
-        )
+        months = month_index(self.period.start) - month_index(other.start)
         first_day = _midnight(self.first_data.date())
         other_end = _midnight(other.end_exclusive)
         current = self.current
