@@ -45,7 +45,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from lgs_reports.charts import draw_charts
-from lgs_reports.formats import COLUMNS, PUBLIC_COLUMNS
+from lgs_reports.load.readers import COLUMNS, PUBLIC_COLUMNS
 from lgs_reports.warehouse import Warehouse
 from tests.pgserver import find_bin_dir, server_url
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lgs_reports.formats import COLUMNS, PUBLIC_COLUMNS
+from lgs_reports.load.readers import COLUMNS, PUBLIC_COLUMNS
 from tests.conftest import PG_DUMP_COPY_LINE, Inputs, table_rows
 
 FORMATS = "a pg_dump .sql[.gz], a .csv[.gz] or an .xlsx workbook"

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgs_reports import formats
+from lgs_reports.load import readers
 from lgs_reports.errors import LoadError
-from lgs_reports.formats import COLUMNS, detect, unescape_copy
+from lgs_reports.load.readers import COLUMNS, detect, unescape_copy
 from lgs_reports.load import load_file, load_frames
 from tests.conftest import copy_escape, table_rows
 
@@ -201,7 +201,7 @@ def test_every_format_loads_the_same_lines(warehouse, inputs, tmp_path, kind):
 def test_a_dump_with_its_columns_in_another_order_loads_the_same_lines(
     warehouse, inputs, monkeypatch
 ):
-    monkeypatch.setattr(formats, "BLOCK_CHARS", 200)  # a few lines a batch
+    monkeypatch.setattr(readers, "BLOCK_CHARS", 200)  # a few lines a batch
     order = (7, 4, 0, 2, 6, 1, 5, 3)  # country first, quantity last
     path = inputs.pg_dump(
         "shuffled.sql",
@@ -220,7 +220,7 @@ def test_a_dump_with_its_columns_in_another_order_loads_the_same_lines(
 def test_the_load_id_is_set_for_the_load_alone(warehouse, inputs, kind, monkeypatch):
     """PostgreSQL takes each line's load id from a column default that reads a setting of
     the load's transaction: neither is left behind, whether the load commits or fails."""
-    monkeypatch.setattr(formats, "BLOCK_CHARS", 200)  # the bad row comes during the COPY
+    monkeypatch.setattr(readers, "BLOCK_CHARS", 200)  # the bad row comes during the COPY
     no_default = (
         "SELECT column_default FROM information_schema.columns "
         "WHERE table_name = 'retail' AND column_name = 'load_id'"

@@ -9,7 +9,7 @@ import pandas as pd
 
 from lgs_reports import sample
 from lgs_reports.config import mask_url
-from lgs_reports.formats import COLUMNS
+from lgs_reports.load.readers import COLUMNS
 from tests.conftest import GOOD_LINE, table_rows
 
 SAMPLE = "generated sample (lgs-reports sample)"

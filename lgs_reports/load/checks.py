@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from lgs_reports.formats import COLUMNS, Batch, typed_rows
+from lgs_reports.load.readers import COLUMNS, Batch, typed_rows
 
 MAX_PRICE = 1e9  # numeric(12,3)
 MAX_INT = 2**31 - 1
