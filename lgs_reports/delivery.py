@@ -52,18 +52,8 @@ from typing import Any
 
 import jinja2
 
-from lgs_reports import formatting
-from lgs_reports.archive import (
-    MANIFEST,
-    ArchivedReport,
-    _json_bytes,
-    _read_manifest,
-    atomic_write,
-    check_period,
-    delivery_lock,
-    record_delivery,
-    write_problem,
-)
+from lgs_reports import disk, formatting
+from lgs_reports.archive import ArchivedReport, RevisionStore, check_period
 from lgs_reports.config import (
     Settings,
     breaks_line,
@@ -77,7 +67,6 @@ from lgs_reports.errors import (
     BusyError,
     ConfigError,
     DeliveryError,
-    LgsError,
     NotQueuedError,
 )
 from lgs_reports.resources import resource_dir
@@ -482,7 +471,7 @@ def write_preview(
     message = build_message(settings, report, figures, now=now)
     target = Path(path) if path is not None else report.path / PREVIEW_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, message.as_bytes(policy=_POLICY))
+    disk.atomic_write(target, message.as_bytes(policy=_POLICY))
     log.info("email: dry run; message written to %s, nothing sent", target)
     return target
 
@@ -529,9 +518,9 @@ def deliver_report(
     _require_host(settings, "[email] to is set")
     message = build_message(settings, report, figures, now=now)
     output_dir = report.output_dir
-    with delivery_lock(output_dir, report.period, settings.output.lock_timeout):
+    with RevisionStore(output_dir).delivery_lock(report.period, settings.output.lock_timeout):
         _drop_superseded(output_dir, report.period, report.revision)
-        delivered = _delivered(report.path)
+        delivered = RevisionStore(output_dir).delivered_to(report.period, report.revision)
         todo = tuple(r.addr_spec for r in recipients if r.addr_spec.lower() not in delivered)
         had = tuple(r.addr_spec for r in recipients if r.addr_spec.lower() in delivered)
         if not todo:
@@ -606,7 +595,7 @@ def deliver_pending(
     outcomes = []
     for entry in entries:
         try:
-            with delivery_lock(output_dir, entry.period, 0.0):
+            with RevisionStore(output_dir).delivery_lock(entry.period, 0.0):
                 current = _read_outbox_entry(entry.meta)  # another run may have sent it meanwhile
                 if current is not None:
                     outcomes.append(
@@ -665,12 +654,13 @@ def _deliver_entry(
     when someone still lacks the message.
     """
     what = _what(entry.period, entry.revision)
-    manifest_ok = (entry.report_dir / MANIFEST).is_file()
+    store = RevisionStore(entry.report_dir.parent.parent)
+    manifest_ok = store.is_archived(entry.period, entry.revision)
     if not manifest_ok:
         log.warning(
             "email: %s is no longer archived; sending from the outbox anyway", entry.report_dir
         )
-    delivered = _delivered(entry.report_dir) if manifest_ok else set()
+    delivered = store.delivered_to(entry.period, entry.revision) if manifest_ok else set()
     delivered |= {s.lower() for s in entry.sent}
     had = tuple(
         dict.fromkeys(already_had + tuple(p for p in entry.pending if p.lower() in delivered))
@@ -873,7 +863,7 @@ def _intend(entry: OutboxEntry, recipient: str) -> OutboxEntry:
     try:
         return _update_outbox(entry, unconfirmed={**entry.unconfirmed, recipient: since})
     except OSError as exc:
-        problem = write_problem(exc, entry.meta) or f"cannot write {entry.meta} ({exc})"
+        problem = disk.write_problem(exc, entry.meta) or f"cannot write {entry.meta} ({exc})"
         raise DeliveryError(
             f"email: the {_what(entry.period, entry.revision)} is archived but not sent to "
             f"{recipient}: {problem}; it waits in {entry.eml}: then run `lgs-reports deliver`"
@@ -900,8 +890,9 @@ def _bookkeep(entry: OutboxEntry, recipient: str, mid: str, manifest_ok: bool) -
     sent_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
         if manifest_ok:
-            record_delivery(
-                entry.report_dir,
+            RevisionStore(entry.report_dir.parent.parent).record_delivery(
+                entry.period,
+                entry.revision,
                 [
                     {
                         "recipient": recipient,
@@ -916,7 +907,7 @@ def _bookkeep(entry: OutboxEntry, recipient: str, mid: str, manifest_ok: bool) -
         problem = (
             exc.problem
             if isinstance(exc, ArchiveWriteError)
-            else write_problem(exc, entry.meta) or str(exc)
+            else disk.write_problem(exc, entry.meta) or str(exc)
         )
         raise DeliveryError(
             f"email: the server took the {_what(entry.period, entry.revision)} for {recipient}, "
@@ -1011,20 +1002,6 @@ def _scrub(text: str, settings: Settings) -> str:
 # --------------------------------------------------------------------------- bookkeeping
 
 
-def _delivered(report_dir: Path) -> set[str]:
-    """Recipients (lower-case) the manifest's delivery log says have this revision."""
-    try:
-        manifest = _read_manifest(report_dir)
-    except LgsError:  # missing or unreadable: nobody is known to have it
-        return set()
-    revision = manifest.get("revision")
-    return {
-        str(d.get("recipient", "")).lower()
-        for d in manifest.get("deliveries") or []
-        if isinstance(d, Mapping) and d.get("revision", revision) == revision
-    }
-
-
 def _outbox_paths(output_dir: Path, period: str, revision: int) -> tuple[Path, Path]:
     base = output_dir / OUTBOX / f"{period}-r{revision}"
     return base.with_suffix(".eml"), base.with_suffix(".json")
@@ -1065,13 +1042,13 @@ def _queue(
     }
     try:
         eml_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(eml_path, eml)  # the .json is written last: it is what makes an entry
-        atomic_write(meta_path, _json_bytes(meta))
+        disk.atomic_write(eml_path, eml)  # the .json is written last: it is what makes an entry
+        disk.atomic_write(meta_path, disk.json_bytes(meta))
     except BaseException as exc:
         if not meta_path.is_file():  # no entry, no message (an earlier run's entry keeps its)
             with contextlib.suppress(OSError):
                 eml_path.unlink(missing_ok=True)
-        problem = write_problem(exc, eml_path.parent) if isinstance(exc, OSError) else None
+        problem = disk.write_problem(exc, eml_path.parent) if isinstance(exc, OSError) else None
         if problem is None:
             raise
         raise NotQueuedError(
@@ -1142,7 +1119,7 @@ def _update_outbox(
             unconfirmed=intents,
             last_error=updated.last_error,
         )
-        atomic_write(entry.meta, _json_bytes(meta))
+        disk.atomic_write(entry.meta, disk.json_bytes(meta))
     return updated
 
 

@@ -97,7 +97,7 @@ def build_brief(
     dry_run: bool = False,
 ) -> RunOutcome:
     """Build, archive and (unless told not to) email the brief of ``period``."""
-    from lgs_reports.archive import archive_report, period_lock
+    from lgs_reports.archive import RevisionStore
 
     run = RunInfo.start(settings, period)
     timings: dict[str, float] = {}
@@ -113,13 +113,13 @@ def build_brief(
             with warehouse.connect() as conn:
                 last = run_query(conn, "data_window").at[0, "last_invoice"]
         chosen = resolve_period(period, last.to_pydatetime())
-        with period_lock(output_dir, chosen.label, settings.output.lock_timeout):
+        store = RevisionStore(output_dir)
+        with store.period_lock(chosen.label, settings.output.lock_timeout):
             if email and not dry_run:
                 _send_pending(settings, output_dir)
             files, figures, fingerprint = _build(warehouse, settings, chosen, run, timings)
             with step("archive", timings):
-                report = archive_report(
-                    output_dir,
+                report = store.archive(
                     chosen.label,
                     files,
                     fingerprint=fingerprint,

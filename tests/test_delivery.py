@@ -34,7 +34,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lgs_reports.archive import archive_report, show_report
+from lgs_reports.archive import RevisionStore
 from lgs_reports.config import EmailSettings, OutputSettings, Settings, SmtpSettings
 from lgs_reports.delivery import (
     NO_RECIPIENTS,
@@ -299,7 +299,12 @@ def make_report(out: Path, figures: dict[str, Any] = FIGURES, **extra: bytes):
         **CSVS,
         **extra,
     }
-    return archive_report(out, "2011", files, fingerprint={"rows": 1}, created_at=WHEN)
+    return RevisionStore(out).archive("2011", files, fingerprint={"rows": 1}, created_at=WHEN)
+
+
+def logged_deliveries(out: Path) -> list[dict[str, Any]]:
+    """The 2011 brief's delivery log, as the archive keeps it."""
+    return RevisionStore(out).read_manifest("2011")["deliveries"]
 
 
 class _Text(html.parser.HTMLParser):
@@ -387,7 +392,7 @@ def test_a_second_delivery_sends_nothing(tmp_path: Path, inbox) -> None:
     assert again.sent_to == () and again.already_had == (ALICE, BOB)
     assert "already had" in again.note
     assert len(handler.messages) == 2
-    log = show_report(tmp_path, "2011")["deliveries"]
+    log = logged_deliveries(tmp_path)
     assert sorted(d["recipient"] for d in log) == [ALICE, BOB]
     assert all(
         d["revision"] == 1 and d["message_id"].startswith("<lgs-brief.2011.r1.") for d in log
@@ -439,7 +444,7 @@ def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path: Path, inbox) -> None
     assert handler.messages == []
     preview = email.message_from_bytes(outcome.eml_path.read_bytes(), policy=email.policy.default)
     assert attachments(preview)["lgs-brief-2011.pdf"] == PDF
-    assert show_report(tmp_path, "2011")["deliveries"] == []
+    assert logged_deliveries(tmp_path) == []
 
 
 def test_email_kpis_read_exactly_as_the_pdf_kpi_cards(
@@ -587,7 +592,7 @@ def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplo
     assert entry.eml == tmp_path / OUTBOX / "2011-r1.eml"
     assert entry.pending == (ALICE, BOB)
     assert json.loads(entry.meta.read_text())["pending"] == [ALICE, BOB]
-    assert show_report(tmp_path, "2011")["deliveries"] == []  # still archived, not delivered
+    assert logged_deliveries(tmp_path) == []  # still archived, not delivered
 
     # At the start of a run: one attempt only, and no error that would stop the run.
     caplog.clear()
@@ -654,7 +659,7 @@ def test_one_refused_recipient_gets_it_later_and_the_other_only_once(tmp_path: P
     with pytest.raises(DeliveryError, match=r"not delivered to bob@lgs\.example .*450"):
         deliver_report(settings, report, FIGURES, now=WHEN)
     assert handler.recipients() == [ALICE]
-    assert [d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]] == [ALICE]
+    assert [d["recipient"] for d in logged_deliveries(tmp_path)] == [ALICE]
     (entry,) = list_outbox(tmp_path)
     assert (entry.pending, entry.sent) == ((BOB,), (ALICE,))
 
@@ -668,7 +673,7 @@ def test_one_refused_recipient_gets_it_later_and_the_other_only_once(tmp_path: P
     assert outcome.sent_to == (BOB,)
     assert deliver_pending(settings, tmp_path) == []
     assert sorted(handler.recipients()) == [ALICE, BOB]
-    assert sorted(d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]) == [
+    assert sorted(d["recipient"] for d in logged_deliveries(tmp_path)) == [
         ALICE,
         BOB,
     ]
@@ -749,7 +754,6 @@ def test_implicit_tls(tmp_path: Path, certificate) -> None:
 
 
 def test_concurrent_pending_delivery_skips_what_is_being_sent(tmp_path: Path) -> None:
-    from lgs_reports.archive import delivery_lock
 
     settings = make_settings(tmp_path, free_port(), to=(ALICE,))
     with pytest.raises(DeliveryError):
@@ -757,7 +761,7 @@ def test_concurrent_pending_delivery_skips_what_is_being_sent(tmp_path: Path) ->
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with delivery_lock(tmp_path, "2011", 1.0):
+        with RevisionStore(tmp_path).delivery_lock("2011", 1.0):
             held.set()
             release.wait(10)
 
@@ -828,7 +832,7 @@ def test_a_permanent_refusal_is_not_retried_a_temporary_one_is(tmp_path: Path, i
     assert caught.value.exit_code == EXIT_DELIVERY_PENDING
     (entry,) = list_outbox(tmp_path)
     assert (set(entry.pending), entry.unconfirmed) == ({ALICE, BOB}, {})
-    assert show_report(tmp_path, "2011")["deliveries"] == [] and handler.messages == []
+    assert logged_deliveries(tmp_path) == [] and handler.messages == []
 
     handler.refuse_for_good.clear()  # the operator fixed the mailbox: the next deliver sends
     handler.refuse.clear()
@@ -861,7 +865,7 @@ def test_the_intent_is_on_disk_while_the_server_takes_the_message(tmp_path: Path
         deliver_report(make_settings(tmp_path, port), make_report(tmp_path), FIGURES, now=WHEN)
     assert [set(u) for u in handler.seen_unconfirmed] == [{ALICE}, {BOB}]
     assert list_outbox(tmp_path) == []  # both results recorded: the entry is gone
-    logged = show_report(tmp_path, "2011")["deliveries"]
+    logged = logged_deliveries(tmp_path)
     assert [d["recipient"] for d in logged] == [ALICE, BOB]
 
 
@@ -880,7 +884,7 @@ def test_a_lost_answer_leaves_the_recipient_unconfirmed_never_sent_twice_unasked
         assert "lgs-reports deliver --resend-unconfirmed" in message
         (entry,) = list_outbox(tmp_path)
         assert (entry.pending, list(entry.unconfirmed), entry.sent) == ((ALICE,), [ALICE], (BOB,))
-        assert [d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]] == [BOB]
+        assert [d["recipient"] for d in logged_deliveries(tmp_path)] == [BOB]
 
         with pytest.raises(DeliveryError, match=r"unconfirmed for alice@lgs\.example"):
             deliver_pending(settings, tmp_path)  # reported again, not sent again
@@ -894,5 +898,5 @@ def test_a_lost_answer_leaves_the_recipient_unconfirmed_never_sent_twice_unasked
     assert len(alice) == 2  # sent again only when asked, with the same Message-ID
     assert alice[0]["Message-ID"] == alice[1]["Message-ID"]
     assert list_outbox(tmp_path) == []
-    logged = show_report(tmp_path, "2011")["deliveries"]
+    logged = logged_deliveries(tmp_path)
     assert sorted(d["recipient"] for d in logged) == [ALICE, BOB]

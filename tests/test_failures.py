@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from lgs_reports import archive, delivery
+from lgs_reports import delivery, disk
 from lgs_reports.errors import (
     EXIT_ARCHIVE,
     EXIT_DELIVERY_PENDING,
@@ -187,14 +187,14 @@ def test_a_full_disk_at_the_write_seam(sampled, tmp_path, monkeypatch):
     output = tmp_path / "output"
     assert sampled(["--period", BEFORE, "--no-email"]).code == 0
     archived = tree(output)
-    write = archive._write_file
+    write = disk.write_file
 
     def full(path: Path, data: bytes) -> None:
         if path.suffix == ".pdf":
             raise OSError(errno.ENOSPC, ENOSPC)
         write(path, data)
 
-    monkeypatch.setattr(archive, "_write_file", full)
+    monkeypatch.setattr(disk, "write_file", full)
     code, out, err = sampled(["--period", PERIOD, "--no-email"])
     assert (code, out) == (EXIT_ARCHIVE, "")
     assert err.splitlines()[-1] == (
@@ -253,14 +253,14 @@ def test_archived_but_the_outbox_cannot_be_written_is_exit_7(
 @duckdb_only
 def test_the_outbox_at_the_write_seam(sampled, tmp_path, monkeypatch):
     output = tmp_path / "output"
-    write = delivery.atomic_write
+    write = disk.atomic_write
 
     def full(path: Path, data: bytes) -> None:
         if path.suffix == ".eml":
             raise OSError(errno.ENOSPC, ENOSPC)
         write(path, data)
 
-    monkeypatch.setattr(delivery, "atomic_write", full)
+    monkeypatch.setattr(disk, "atomic_write", full)
     inbox = Inbox()
     port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     with smtp_server(inbox, port):
@@ -276,7 +276,7 @@ def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeyp
     """The intent is written before DATA: if it cannot be, the message is not handed over."""
     output = tmp_path / "output"
     meta = output / ".outbox" / f"{PERIOD}-r1.json"
-    write = delivery.atomic_write
+    write = disk.atomic_write
 
     def full_after_queueing(path: Path, data: bytes) -> None:
         if path == meta and path.exists():
@@ -287,7 +287,7 @@ def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeyp
     port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     with smtp_server(inbox, port):
         with monkeypatch.context() as patch:
-            patch.setattr(delivery, "atomic_write", full_after_queueing)
+            patch.setattr(disk, "atomic_write", full_after_queueing)
             code, out, err = sampled(["--period", PERIOD])
         assert (code, out) == (EXIT_DELIVERY_PENDING, "")
         assert err.splitlines()[-1] == (
@@ -309,7 +309,7 @@ def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_p
     """The server took it, then the disk refused the delivery log: exit 4, and the next
     runs report the recipient as unconfirmed instead of sending it again."""
     output = tmp_path / "output"
-    write = archive.atomic_write
+    write = disk.atomic_write
 
     def full(path: Path, data: bytes) -> None:
         if path.name == "manifest.json":
@@ -320,7 +320,7 @@ def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_p
     port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     with smtp_server(inbox, port):
         with monkeypatch.context() as patch:
-            patch.setattr(archive, "atomic_write", full)
+            patch.setattr(disk, "atomic_write", full)
             code, out, err = sampled(["--period", PERIOD])
         assert (code, out) == (EXIT_DELIVERY_PENDING, "")
         assert err.splitlines()[-1] == (
@@ -389,8 +389,8 @@ def test_sigterm_while_rendering_is_exit_143_and_changes_nothing(
 
 HALF_WRITE_THEN_WAIT = """
 import time
-from lgs_reports import archive
-write = archive._write_file
+from lgs_reports import disk
+write = disk.write_file
 def half_then_wait(path, data):
     if path.suffix == ".pdf":
         with open(path, "wb") as f:
@@ -398,7 +398,7 @@ def half_then_wait(path, data):
         print("half-written", file=sys.stderr, flush=True)
         time.sleep(600)
     write(path, data)
-archive._write_file = half_then_wait
+disk.write_file = half_then_wait
 """
 
 

@@ -32,8 +32,8 @@ from tests.test_delivery import Inbox, smtp_server
 PERIOD = "2011-11"
 HOLD_LOCK = """
 import sys, time
-from lgs_reports.archive import period_lock
-with period_lock(sys.argv[1], sys.argv[2], timeout=5):
+from lgs_reports.archive import RevisionStore
+with RevisionStore(sys.argv[1]).period_lock(sys.argv[2], timeout=5):
     print("locked", flush=True)
     time.sleep(60)
 """
