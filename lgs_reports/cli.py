@@ -332,7 +332,7 @@ def _run_archive(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_deliver(args: argparse.Namespace, settings: Settings) -> int:
-    from lgs_reports.delivery import deliver_pending
+    from lgs_reports.mail import deliver_pending
 
     outcomes = deliver_pending(
         settings, Path(settings.output.dir), resend_unconfirmed=args.resend_unconfirmed

@@ -188,7 +188,7 @@ def _build(
 
 def _send_pending(settings: Settings, output_dir: Path) -> None:
     """Earlier briefs still in the outbox go first; a dead server costs one try here."""
-    from lgs_reports.delivery import deliver_pending
+    from lgs_reports.mail import deliver_pending
 
     for outcome in deliver_pending(settings, output_dir, raise_on_pending=False, retries=0):
         log.info("%s", outcome.note)
@@ -197,7 +197,7 @@ def _send_pending(settings: Settings, output_dir: Path) -> None:
 def _deliver(
     settings: Settings, report: Any, figures: dict[str, Any], run: RunInfo, dry_run: bool
 ) -> str:
-    from lgs_reports.delivery import deliver_report
+    from lgs_reports.mail import deliver_report
 
     # a DeliveryError's message already says the brief is archived and how to send it
     return deliver_report(settings, report, figures, now=run.started_at, dry_run=dry_run).note

@@ -35,15 +35,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lgs_reports.archive import RevisionStore
-from lgs_reports.config import EmailSettings, OutputSettings, Settings, SmtpSettings
-from lgs_reports.delivery import (
-    NO_RECIPIENTS,
-    OUTBOX,
-    build_message,
-    deliver_pending,
-    deliver_report,
-    list_outbox,
-    message_id,
+from lgs_reports.config import (
+    EmailSettings,
+    OutputSettings,
+    Settings,
+    SmtpSettings,
     validate_address,
 )
 from lgs_reports.errors import (
@@ -51,6 +47,15 @@ from lgs_reports.errors import (
     BadInputError,
     ConfigError,
     DeliveryError,
+)
+from lgs_reports.mail import (
+    NO_RECIPIENTS,
+    OUTBOX,
+    build_message,
+    deliver_pending,
+    deliver_report,
+    list_outbox,
+    message_id,
 )
 from tests.pgserver import free_port
 
@@ -486,7 +491,7 @@ def test_email_kpis_read_exactly_as_the_pdf_kpi_cards(
 def test_delivery_does_not_load_the_renderer() -> None:
     """Sending mail must not pull in matplotlib or WeasyPrint (via lgs_reports.render)."""
     code = (
-        "import sys, lgs_reports.delivery; "
+        "import sys, lgs_reports.mail; "
         "print(sorted(m for m in ('lgs_reports.render', 'matplotlib', 'weasyprint') "
         "if m in sys.modules))"
     )

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from lgs_reports import delivery, disk
+from lgs_reports import disk
 from lgs_reports.errors import (
     EXIT_ARCHIVE,
     EXIT_DELIVERY_PENDING,
     EXIT_NOT_QUEUED,
     EXIT_TERMINATED,
 )
+from lgs_reports.mail import list_outbox
 from tests.test_delivery import Inbox, smtp_server
 from tests.test_report import smtp_on_localhost
 
@@ -296,7 +297,7 @@ def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeyp
             f"it waits in {meta.with_suffix('.eml')}: then run `lgs-reports deliver`"
         )
         assert inbox.messages == []
-        (entry,) = delivery.list_outbox(output)
+        (entry,) = list_outbox(output)
         assert (entry.pending, entry.unconfirmed) == (("md@lgs.example",), {})
 
         code, out, err = sampled(["deliver"])  # space again
@@ -332,7 +333,7 @@ def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_p
             "a second copy)"
         )
         assert inbox.recipients() == ["md@lgs.example"]
-        (entry,) = delivery.list_outbox(output)
+        (entry,) = list_outbox(output)
         assert list(entry.unconfirmed) == ["md@lgs.example"]
 
         code, out, err = sampled(["deliver"])  # the disk is fine again
@@ -475,7 +476,7 @@ def test_stopped_after_the_server_took_it_is_unconfirmed_and_sent_again_only_whe
         else:
             assert proc.returncode == -signal.SIGKILL
         assert inbox.recipients() == ["md@lgs.example"]
-        (entry,) = delivery.list_outbox(output)
+        (entry,) = list_outbox(output)
         assert list(entry.unconfirmed) == ["md@lgs.example"]
         manifest = json.loads((output / PERIOD / "r1" / "manifest.json").read_text())
         assert manifest["deliveries"] == []
