@@ -96,9 +96,17 @@ def build_brief(
     email: bool = True,
     dry_run: bool = False,
 ) -> RunOutcome:
-    """Build, archive and (unless told not to) email the brief of ``period``."""
+    """Build, archive and (unless told not to) email the brief of ``period``.
+
+    With email on, what sending needs is checked first (`mail.check_ready`): a
+    missing SMTP server stops the run before the warehouse is opened.
+    """
     from lgs_reports.archive import RevisionStore
 
+    if email:
+        from lgs_reports.mail import check_ready
+
+        check_ready(settings, dry_run=dry_run)
     run = RunInfo.start(settings, period)
     timings: dict[str, float] = {}
     with Warehouse.from_settings(settings) as warehouse:

@@ -435,9 +435,25 @@ def test_no_recipients_is_not_an_error(tmp_path: Path) -> None:
 
 def test_recipients_without_a_host_name_the_variable(tmp_path: Path) -> None:
     report = make_report(tmp_path)
-    settings = Settings(email=EmailSettings(to=(ALICE,)))
+    settings = Settings(email=EmailSettings(to=(ALICE,), sender="reports@lgs.example"))
     with pytest.raises(ConfigError, match="LGS_SMTP_HOST"):
         deliver_report(settings, report, FIGURES, now=WHEN)
+
+
+@pytest.mark.parametrize("sender", ["", "lgs-reports@localhost"])
+def test_no_sender_or_one_at_localhost_is_refused_before_anything_is_sent(
+    tmp_path: Path, inbox, sender: str
+) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        deliver_report(make_settings(tmp_path, port, sender=sender), report, FIGURES, now=WHEN)
+    assert str(caught.value).startswith(
+        "[email] from: 'lgs-reports@localhost' cannot be the sender: mail servers refuse"
+        if sender
+        else "[email] to is set but [email] from is not: the brief is emailed and needs a sender"
+    )
+    assert handler.messages == [] and not (tmp_path / OUTBOX).exists()
 
 
 def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path: Path, inbox) -> None:

@@ -178,6 +178,7 @@ def smtp_on_localhost(monkeypatch, to: str) -> int:
     """Email settings for a plain SMTP server on a free local port; that port."""
     port = free_port()
     monkeypatch.setenv("LGS_EMAIL_TO", to)
+    monkeypatch.setenv("LGS_EMAIL_FROM", "LGS Reports <reports@lgs.example>")
     monkeypatch.setenv("LGS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("LGS_SMTP_PORT", str(port))
     monkeypatch.setenv("LGS_SMTP_SECURITY", "none")
@@ -260,6 +261,7 @@ def test_a_run_killed_while_rendering_leaves_the_archive_as_it_was(sampled, tmp_
 
 def test_dry_run_writes_the_message_and_sends_nothing(sampled, tmp_path, monkeypatch):
     monkeypatch.setenv("LGS_EMAIL_TO", "md@lgs.example")
+    monkeypatch.setenv("LGS_EMAIL_FROM", "reports@lgs.example")
     code, _, err = sampled(["--period", PERIOD, "--dry-run"])
     assert code == 0, err
     eml = next(revision_dir(tmp_path, PERIOD).glob("*.eml"))

@@ -24,7 +24,7 @@ from typing import Any
 
 from lgs_reports import disk
 from lgs_reports.archive import ArchivedReport, RevisionStore
-from lgs_reports.config import Settings, validate_address
+from lgs_reports.config import Settings, check_sender
 from lgs_reports.errors import BusyError, DeliveryError
 from lgs_reports.mail import outbox, smtp
 from lgs_reports.mail.message import POLICY, aware, build_message, configured_recipients, message_id
@@ -96,7 +96,7 @@ def deliver_report(
     if not recipients:
         log.info("%s", NO_RECIPIENTS)
         return DeliveryOutcome(report.period, report.revision, note=NO_RECIPIENTS)
-    sender = validate_address(settings.email.sender, "[email] from")
+    sender = check_sender(settings.email.sender, "[email] from", "[email] to")
     if dry_run:
         path = write_preview(settings, report, figures, now=now)
         return DeliveryOutcome(
@@ -140,6 +140,17 @@ def deliver_report(
     if outcome.pending:
         raise DeliveryError(outcome.note)
     return outcome
+
+
+def check_ready(settings: Settings, *, dry_run: bool = False) -> None:
+    """What sending will need, checked before a brief is built, so that a missing SMTP
+    server costs a second, not a whole run: with recipients (and not a dry run), a host.
+
+    The values themselves (addresses, the sender, the subject, security, timeouts)
+    were checked when the settings were read (`config.load_settings`).
+    """
+    if settings.email.to and not dry_run:
+        smtp.require_host(settings, "[email] to is set")
 
 
 def deliver_pending(
