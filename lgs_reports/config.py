@@ -122,8 +122,9 @@ class EmailSettings:
     to: tuple[str, ...] = ()
     # the sender, an address the SMTP server may send as; must be set when [email] to is
     sender: str = ""
-    subject: str = "LGS executive brief: {period}"  # placeholders: SUBJECT_FIELDS
+    subject: str = "LGS brief {period}: {headline}"  # placeholders: SUBJECT_FIELDS
     max_size_mb: float = 10.0  # above it, attachments stay in the archive and the body says where
+    attach_lists: bool = False  # the customer action lists: customer-level data, off by default
 
 
 @dataclasses.dataclass(frozen=True)

@@ -189,6 +189,7 @@ def smtp_on_localhost(monkeypatch, to: str) -> int:
 def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
     inbox = Inbox()
     port = smtp_on_localhost(monkeypatch, "md@lgs.example, marketing@lgs.example")
+    monkeypatch.setenv("LGS_EMAIL_ATTACH_LISTS", "true")
     with smtp_server(inbox, port):
         code, _, err = sampled(["--period", PERIOD])
         assert code == 0, err
@@ -198,7 +199,7 @@ def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
     assert sorted(inbox.recipients()) == ["marketing@lgs.example", "md@lgs.example"]
     assert len(messages) == 2  # one per recipient, and nothing the second time
     message = messages[0]
-    assert PERIOD in message["Subject"] or "November 2011" in message["Subject"]
+    assert message["Subject"].startswith("[SAMPLE DATA] LGS brief Nov 2011: net sales £")
     parts = {p.get_filename(): p.get_payload(decode=True) for p in message.iter_attachments()}
     pdf_name = f"lgs-brief-{PERIOD}.pdf"
     assert parts[pdf_name] == (revision_dir(tmp_path, PERIOD) / pdf_name).read_bytes()

@@ -1,11 +1,23 @@
 """The email of one archived revision: subject, body (HTML and plain text), attachments.
 
-One message per revision goes to every configured recipient; the Message-ID
-is added per recipient when sending (`message_id`: the same on every retry).
-The body is rendered from ``templates/email.html`` and ``email.txt`` (a
-user's ``[report] templates_dir`` first); attachments are left out, largest
-first, while the message would exceed ``[email] max_size_mb``, and the body
-then says where in the archive they are.
+A managing director reads the subject and three sentences on a phone: the
+subject names the period and the headline figure with its change
+(``[email] subject``, placeholders `config.SUBJECT_FIELDS`); the body says what
+happened, why and what to do (`headlines.story`), then the headline KPIs as
+the brief's summary shows them (`headlines.kpi_cards`: the same words, arrows
+and good/bad colours) and the top recommendations. It is rendered from
+``templates/email.html`` and ``email.txt`` by the brief's own Jinja
+environment (`render.template_environment`: its filters, a user's
+``[report] templates_dir`` first); the HTML is a table layout with inline
+styles only, no external images and no server paths, since mail clients drop
+style sheets and the reader is not on the server.
+
+Attachments: the PDF always; the customer action lists (the archive's
+``segments/action-lists.xlsx``, else its CSVs zipped) only with ``[email]
+attach_lists``, since they are customer-level data. While the message would
+exceed ``[email] max_size_mb`` the lists, then the PDF, are left out, and the
+body says where in the archive they are (``2011/r3/segments/``).
+The Message-ID is added per recipient when sending (`message_id`).
 """
 
 from __future__ import annotations
@@ -22,47 +34,34 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
-import jinja2
-
-from lgs_reports import formatting
+from lgs_reports import formatting, headlines
 from lgs_reports.archive import ArchivedReport
 from lgs_reports.config import Settings, breaks_line, check_subject, validate_address
 from lgs_reports.errors import BadInputError
-from lgs_reports.resources import resource_dir
+from lgs_reports.headlines import KpiCard, Story
+from lgs_reports.render import template_environment
 
 log = logging.getLogger("lgs_reports.mail")
 
-TOP_RECOMMENDATIONS = 3
-
-
-_MB = 1_000_000  # max_size_mb counts decimal megabytes: the stricter reading
-
-
 POLICY = email.policy.SMTP  # CRLF line ends, as SMTP wants them
+_MB = 1_000_000  # max_size_mb counts decimal megabytes: the stricter reading
+WORKBOOK = "segments/action-lists.xlsx"  # the action lists as one workbook, when archived
+_XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @dataclasses.dataclass(frozen=True)
-class KpiLine:
-    """A headline KPI, already formatted for the email."""
+class Attachment:
+    """A file the email can carry, and where it stays in the archive if it is left out."""
 
-    label: str
-    value: str
-    change: str | None  # "+16.0%" or, for ratios, "−1.1 pp"; None when nothing to compare with
-    comparison: str | None  # what it is compared with, e.g. "2010"
-
-
-@dataclasses.dataclass(frozen=True)
-class RecommendationLine:
-    """One of the top recommendations, already formatted for the email."""
-
-    rank: int
-    title: str
-    text: str
-    evidence: str
-    at_stake: str | None
+    filename: str  # as the recipient sees it
+    data: bytes  # empty when it is not to be attached at all (the lists without attach_lists)
+    mime: tuple[str, str]
+    what: str  # "The PDF", "The customer action lists (a workbook)"
+    plural: bool  # the action lists are they, the PDF is it
+    archived_as: str  # inside the archive, without the server's folders: "2011/r3/segments/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,18 +69,21 @@ class EmailContext:
     """Everything ``templates/email.html`` and ``email.txt`` render; nothing else reaches them."""
 
     company: str
-    period: str  # the label, e.g. 2011-11
+    subject: str
     period_title: str  # e.g. November 2011
+    partial: str  # " (to 9 Dec)" when the data ends inside the period, else ""
     revision: int
     created: str  # date the brief was built, e.g. 10 Dec 2011
-    partial_note: str | None
+    location: str  # the revision inside the archive: 2011/r3
     sample_data: bool
-    kpis: tuple[KpiLine, ...]
-    recommendations: tuple[RecommendationLine, ...]
-    attachments: tuple[str, ...]  # file names attached
-    pdf_note: str | None  # set when the PDF is too large to attach: where it is archived
-    csv_note: str | None  # set when the segment CSVs are not attached: where they are archived
-    archive_path: str
+    story: Story
+    kpis: tuple[KpiCard, ...]
+    recommendations: tuple[Mapping[str, Any], ...]
+    attached: tuple[str, ...]  # file names attached
+    left_out: tuple[str, ...]  # one sentence per file not attached: why, and where it is
+
+
+# --------------------------------------------------------------------------- addresses
 
 
 def configured_recipients(settings: Settings) -> tuple[Address, ...]:
@@ -96,6 +98,19 @@ def configured_recipients(settings: Settings) -> tuple[Address, ...]:
     return tuple(result)
 
 
+def message_id(period: str, revision: int, recipient: str, sender: Address) -> str:
+    """The Message-ID of one revision for one recipient: the same on every retry.
+
+    Deterministic, so a receiving system that saw it once can drop a duplicate.
+    """
+    digest = hashlib.sha256(f"{period}\0{revision}\0{recipient.lower()}".encode()).hexdigest()
+    domain = sender.domain or "lgs-reports.invalid"
+    return f"<lgs-brief.{period}.r{revision}.{digest[:20]}@{domain}>"
+
+
+# --------------------------------------------------------------------------- the message
+
+
 def build_message(
     settings: Settings,
     report: ArchivedReport,
@@ -105,62 +120,26 @@ def build_message(
 ) -> EmailMessage:
     """The email for one archived revision, to every configured recipient.
 
-    HTML body with a plain-text alternative, the PDF attached, the segment
-    CSVs attached as one zip. Attachments are left out, zip first, while the
-    message would exceed ``[email] max_size_mb``; the body then says where in
-    the archive they are. ``figures`` defaults to the revision's figures.json.
-    The Message-ID is added per recipient when sending (see `message_id`).
+    ``figures`` defaults to the revision's figures.json. Attachments are left
+    out, the action lists first, while the message would exceed ``[email]
+    max_size_mb``; the body then says where in the archive they are.
     """
     now = aware(now)
-    recipients = configured_recipients(settings)
-    sender = validate_address(settings.email.sender, "[email] from")
     figures = _load_figures(report) if figures is None else figures
     subject = _subject(settings, report, figures)
-
-    files = list((report.manifest.get("files") or {}).keys())
-    pdfs = [f for f in files if f.lower().endswith(".pdf")]
-    csvs = sorted(f for f in files if f.lower().endswith(".csv"))
-    pdf_name = pdfs[0] if pdfs else None
-    pdf = (report.path / pdf_name).read_bytes() if pdf_name else None
-    zip_name, zip_bytes, csv_dir = _zip_csvs(report, csvs) if csvs else (None, None, None)
+    pdf, lists = _attachments(settings, report)
+    wanted = [a for a in (pdf, lists if settings.email.attach_lists else None) if a is not None]
     limit = settings.email.max_size_mb * _MB
-    archive_path = str(report.path.resolve())
-
-    plans = [(pdf is not None, zip_bytes is not None)]
-    if zip_bytes is not None:
-        plans.append((pdf is not None, False))
-    if pdf is not None:
-        plans.append((False, False))
-    for attach_pdf, attach_zip in plans:
-        pdf_note = csv_note = None
-        if pdf is not None and not attach_pdf:
-            pdf_note = (
-                f"The PDF ({len(pdf) / _MB:.1f} MB) is too large to attach within the "
-                f"{settings.email.max_size_mb:g} MB limit; it is archived at "
-                f"{report.path.resolve() / pdf_name}"
-            )
-        if zip_bytes is not None and not attach_zip:
-            csv_note = (
-                f"The segment lists ({len(csvs)} CSV files) are not attached, to keep this "
-                f"email within {settings.email.max_size_mb:g} MB; they are archived in {csv_dir}"
-            )
-        attachments = (pdf_name,) * attach_pdf + (zip_name,) * attach_zip
-        context = _context(settings, report, figures, attachments, pdf_note, csv_note, archive_path)
-        message = _compose(settings, sender, recipients, subject, now, report, context)
-        if attach_pdf:
-            message.add_attachment(
-                pdf, maintype="application", subtype="pdf", filename=PurePosixPath(pdf_name).name
-            )
-        if attach_zip:
-            message.add_attachment(
-                zip_bytes, maintype="application", subtype="zip", filename=zip_name
-            )
+    # everything wanted; then without the lists; then without the PDF too
+    plans = [wanted[:n] for n in range(len(wanted), -1, -1)]
+    for carried in plans:
+        message = _compose(settings, report, figures, subject, now, carried, (pdf, lists))
         size = len(message.as_bytes(policy=POLICY))
         if size <= limit:
             break
         log.info(
             "email: message with %s is %.1f MB, over the %g MB limit",
-            ", ".join(attachments) or "no attachments",
+            ", ".join(a.filename for a in carried) or "no attachments",
             size / _MB,
             settings.email.max_size_mb,
         )
@@ -169,77 +148,84 @@ def build_message(
     return message
 
 
+def _attachments(
+    settings: Settings, report: ArchivedReport
+) -> tuple[Attachment | None, Attachment | None]:
+    """The PDF and the action lists, as the revision archived them (either may be missing)."""
+    return _pdf(report), _lists(report, read=settings.email.attach_lists)
+
+
+def _pdf(report: ArchivedReport) -> Attachment | None:
+    name = next((f for f in report.files if f.lower().endswith(".pdf")), None)
+    if name is None:
+        return None
+    data = (report.path / name).read_bytes()
+    where = f"{report.location}/{name}"
+    filename = PurePosixPath(name).name
+    return Attachment(filename, data, ("application", "pdf"), "The PDF", False, where)
+
+
+def _lists(report: ArchivedReport, *, read: bool) -> Attachment | None:
+    """The workbook when the revision has one, else its segment CSVs zipped; their bytes
+    only when they are to be attached (``read``)."""
+    where = f"{report.location}/segments/"
+    if WORKBOOK in report.files:
+        data = (report.path / WORKBOOK).read_bytes() if read else b""
+        name = f"lgs-action-lists-{report.period}.xlsx"
+        return Attachment(name, data, _XLSX, "The customer action lists (a workbook)", True, where)
+    csvs = sorted(f for f in report.files if f.startswith("segments/") and f.endswith(".csv"))
+    if not csvs:
+        return None
+    data = _zip(report, csvs) if read else b""
+    what = f"The customer action lists ({len(csvs)} CSV files)"
+    name = f"lgs-action-lists-{report.period}.zip"
+    return Attachment(name, data, ("application", "zip"), what, True, where)
+
+
 def _compose(
     settings: Settings,
-    sender: Address,
-    recipients: Sequence[Address],
+    report: ArchivedReport,
+    figures: Mapping[str, Any],
     subject: str,
     now: dt.datetime,
-    report: ArchivedReport,
-    context: EmailContext,
+    carried: Sequence[Attachment],
+    files: Sequence[Attachment | None],
 ) -> EmailMessage:
-    env = _environment(settings)
-    text = env.get_template("email.txt").render(ctx=context)
-    html = env.get_template("email.html").render(ctx=context)
+    context = _context(settings, report, figures, subject, carried, files)
+    env = template_environment(settings.report.templates_dir or None)
     message = EmailMessage(policy=POLICY)
-    message["From"] = sender
-    message["To"] = tuple(recipients)
+    message["From"] = validate_address(settings.email.sender, "[email] from")
+    message["To"] = configured_recipients(settings)
     message["Subject"] = subject
     message["Date"] = email.utils.format_datetime(now)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     message["X-LGS-Period"] = report.period
     message["X-LGS-Revision"] = str(report.revision)
     # quoted-printable keeps the body 7-bit, so any SMTP server takes it as is.
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    message.set_content(env.get_template("email.txt").render(ctx=context), cte="quoted-printable")
+    message.add_alternative(
+        env.get_template("email.html").render(ctx=context), subtype="html", cte="quoted-printable"
+    )
     for part in message.walk():  # add_alternative repeats MIME-Version in the part; once is right
         if part is not message:
             del part["MIME-Version"]
-    return message
-
-
-def _environment(settings: Settings) -> jinja2.Environment:
-    """The Jinja environment for email: autoescape for .html, not for .txt.
-
-    ``[report] templates_dir``, when set, is searched first, so a user's own
-    ``email.html``/``email.txt`` replace the built-in ones.
-    """
-    folders = [settings.report.templates_dir] if settings.report.templates_dir else []
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*folders, str(resource_dir("templates"))]),
-        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
-        undefined=jinja2.StrictUndefined,
-        finalize=formatting.literal_text,  # a bidi override in the data reorders nothing
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def _subject(settings: Settings, report: ArchivedReport, figures: Mapping[str, Any]) -> str:
-    template = check_subject(settings.email.subject)
-    title = str(_period_info(figures).get("title") or report.period)
-    if breaks_line(title):
-        raise BadInputError(
-            f"email: the period title {title!r} in figures.json contains a line break or "
-            "control character; it cannot go into a subject line"
+    for attachment in carried:
+        maintype, subtype = attachment.mime
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
-    subject = template.replace("{period}", title)
-    if figures.get("sample_data"):
-        subject = "[SAMPLE DATA] " + subject
-    return subject
+    return message
 
 
 def _context(
     settings: Settings,
     report: ArchivedReport,
     figures: Mapping[str, Any],
-    attachments: tuple[str, ...],
-    pdf_note: str | None,
-    csv_note: str | None,
-    archive_path: str,
+    subject: str,
+    carried: Sequence[Attachment],
+    files: Sequence[Attachment | None],
 ) -> EmailContext:
-    period = _period_info(figures)
+    period = figures.get("period") or {}
     created = report.manifest.get("created_at")
     try:
         created_text = formatting.date(created) if created else "–"
@@ -247,79 +233,53 @@ def _context(
         created_text = str(created)
     return EmailContext(
         company=settings.report.company,
-        period=report.period,
-        period_title=str(period.get("title") or period.get("label") or report.period),
+        subject=subject,
+        period_title=str(period.get("title") or report.period),
+        partial=headlines.partial_mark(period),
         revision=report.revision,
         created=created_text,
-        partial_note=str(period.get("partial_note") or "").rstrip(". ") or None,
+        location=report.location,
         sample_data=bool(figures.get("sample_data")),
-        kpis=tuple(_kpi_line(k) for k in _list_of_dicts(figures.get("kpis"))),
-        recommendations=_top_recommendations(figures.get("recommendations")),
-        attachments=attachments,
-        pdf_note=pdf_note,
-        csv_note=csv_note,
-        archive_path=archive_path,
+        story=headlines.story(figures),
+        kpis=headlines.kpi_cards(figures),
+        recommendations=tuple(headlines.top_recommendations(figures)),
+        attached=tuple(a.filename for a in carried),
+        left_out=tuple(_left_out(settings, a) for a in files if a and a not in carried),
     )
 
 
-def _period_info(figures: Mapping[str, Any]) -> Mapping[str, Any]:
-    period = figures.get("period")
-    return period if isinstance(period, Mapping) else {}
-
-
-def _list_of_dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _kpi_line(kpi: Mapping[str, Any]) -> KpiLine:
-    """A headline KPI written exactly as the brief's KPI card writes it (`formatting.kpi_*`)."""
-    unit = kpi.get("unit")
-    change = _number(kpi.get("change"))
-    comparison = kpi.get("comparison")
-    yoy = (kpi.get("comparisons") or {}).get("yoy")
-    basis = formatting.kpi_basis(yoy, unit) if isinstance(yoy, Mapping) else None
-    if comparison and basis:  # new customers: the change compares a recount, not the value
-        comparison = f"{comparison}, {basis}"
-    return KpiLine(
-        label=str(kpi.get("label") or kpi.get("key") or "?"),
-        value=formatting.kpi_value(_number(kpi.get("value")), unit),
-        change=(
-            formatting.kpi_change(change, kpi.get("change_kind"), unit)
-            if change is not None
-            else None
-        ),
-        comparison=str(comparison) if comparison and change is not None else None,
-    )
-
-
-def _top_recommendations(value: Any) -> tuple[RecommendationLine, ...]:
-    items = _list_of_dicts(value)
-    ordered = sorted(
-        enumerate(items), key=lambda p: (_number(p[1].get("rank")) or float(p[0] + 1), p[0])
-    )
-    lines = []
-    for position, (_, rec) in enumerate(ordered[:TOP_RECOMMENDATIONS], start=1):
-        stake = _number(rec.get("at_stake"))
-        rank = _number(rec.get("rank"))
-        lines.append(
-            RecommendationLine(
-                rank=int(rank) if rank is not None else position,
-                title=str(rec.get("title") or ""),
-                text=str(rec.get("text") or ""),
-                evidence=str(rec.get("evidence") or ""),
-                at_stake=formatting.money_short(stake) if stake is not None else None,
-            )
+def _left_out(settings: Settings, attachment: Attachment) -> str:
+    """Why a file is not attached and where it is: never left out without a word."""
+    verb, where = ("are", "they are") if attachment.plural else ("is", "it is")
+    where += f" in the report archive: {attachment.archived_as}"
+    if not attachment.data:  # the action lists, not asked for
+        return (
+            f"{attachment.what} {verb} not attached: they hold customer-level data (to attach "
+            f"them, set [email] attach_lists); {where}"
         )
-    return tuple(lines)
+    return (
+        f"{attachment.what} ({len(attachment.data) / _MB:.1f} MB) {verb} not attached, to keep "
+        f"this email within the {settings.email.max_size_mb:g} MB limit; {where}"
+    )
 
 
-def _zip_csvs(report: ArchivedReport, csvs: Sequence[str]) -> tuple[str, bytes, Path]:
-    """All segment CSVs as one zip (names relative to their common folder), and that folder."""
-    common = PurePosixPath(*_common_parts([PurePosixPath(c).parent.parts for c in csvs]))
+def _subject(settings: Settings, report: ArchivedReport, figures: Mapping[str, Any]) -> str:
+    template = check_subject(settings.email.subject)
+    fields = headlines.subject_fields(figures, report.period)
+    for name, value in fields.items():
+        if breaks_line(value):
+            raise BadInputError(
+                f"email: the {name} {value!r} from figures.json contains a line break or "
+                "control character; it cannot go into a subject line"
+            )
+    subject = template.format(company=settings.report.company, **fields)
+    if figures.get("sample_data"):
+        subject = "[SAMPLE DATA] " + subject
+    return subject
+
+
+def _zip(report: ArchivedReport, csvs: Sequence[str]) -> bytes:
+    """The segment CSVs as one zip, named as in their folder, dated when the brief was built."""
     created = report.manifest.get("created_at") or "1980-01-01T00:00:00"
     try:
         stamp = dt.datetime.fromisoformat(str(created)).timetuple()[:6]
@@ -329,20 +289,10 @@ def _zip_csvs(report: ArchivedReport, csvs: Sequence[str]) -> tuple[str, bytes, 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in csvs:
-            info = zipfile.ZipInfo(str(PurePosixPath(name).relative_to(common)), date_time=stamp)
+            info = zipfile.ZipInfo(str(PurePosixPath(name).relative_to("segments")), stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, (report.path / name).read_bytes())
-    return f"lgs-segments-{report.period}.zip", buffer.getvalue(), report.path.resolve() / common
-
-
-def _common_parts(parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-    common: tuple[str, ...] = parts[0] if parts else ()
-    for p in parts[1:]:
-        n = 0
-        while n < min(len(common), len(p)) and common[n] == p[n]:
-            n += 1
-        common = common[:n]
-    return common
+    return buffer.getvalue()
 
 
 def _load_figures(report: ArchivedReport) -> Mapping[str, Any]:
@@ -355,17 +305,8 @@ def _load_figures(report: ArchivedReport) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
-def message_id(period: str, revision: int, recipient: str, sender: Address) -> str:
-    """The Message-ID of one revision for one recipient: the same on every retry.
-
-    Deterministic, so a receiving system that saw it once can drop a duplicate.
-    """
-    digest = hashlib.sha256(f"{period}\0{revision}\0{recipient.lower()}".encode()).hexdigest()
-    domain = sender.domain or "lgs-reports.invalid"
-    return f"<lgs-brief.{period}.r{revision}.{digest[:20]}@{domain}>"
-
-
 def aware(now: dt.datetime | None) -> dt.datetime:
+    """``now`` with a time zone (the local one when it has none); the clock when None."""
     if now is None:
         return dt.datetime.now(dt.UTC)
     return now if now.tzinfo else now.astimezone()
