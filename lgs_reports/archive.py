@@ -15,11 +15,15 @@ Layout (``output`` is ``[output] dir``)::
         latest -> r2                symlink for people; the highest rN is the truth
       .staging/2011.<uuid>/         a revision being written; never listed
       .locks/2011.lock              one run per period at a time (fcntl.flock)
-      .outbox/                      messages waiting for delivery (see delivery.py)
+      .outbox/                      messages waiting for delivery (see lgs_reports.mail)
+
+`RevisionStore` is the archive's one interface: archive a run's files, load a
+revision, read its manifest, list what is archived, record and read the
+delivery log, and hold the locks that guard a period's build and delivery.
 
 A write the disk refuses (full, read-only, no permission, a file where a folder
 should be) is `ArchiveWriteError` (exit 6), one line naming the path and the
-cause (`write_problem`); what was being written is removed first.
+cause (`disk.write_problem`); what was being written is removed first.
 
 Why sibling revision folders: a complete revision appears with one ``rename``
 of a fully written, fsynced staging folder, so a run killed at any moment
@@ -34,8 +38,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import errno
-import fcntl
 import hashlib
 import html
 import json
@@ -43,8 +45,6 @@ import logging
 import os
 import re
 import shutil
-import threading
-import time
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import lgs_reports
+from lgs_reports import disk
 from lgs_reports.errors import ArchiveWriteError, BadInputError, BusyError, LgsError
 
 log = logging.getLogger("lgs_reports.archive")
@@ -67,12 +68,11 @@ MANIFEST_SCHEMA = 1
 # A period label becomes a folder name: no dots (so no "..", no hidden names).
 _PERIOD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _REVISION_RE = re.compile(r"r([1-9][0-9]{0,8})")
-_CHUNK = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
 class ArchivedReport:
-    """One archived revision of a period's brief, as `archive_report` left it."""
+    """One archived revision of a period's brief, as `RevisionStore.archive` left it."""
 
     period: str
     revision: int
@@ -85,10 +85,22 @@ class ArchivedReport:
         """The archive root (``[output] dir``) this revision lives in."""
         return self.path.parent.parent
 
+    @property
+    def location(self) -> str:
+        """Where the revision is inside the archive, without the server's folders:
+        ``2011/r3``, for messages read away from the server."""
+        return f"{self.period}/r{self.revision}"
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The names of the revision's files (``segments/champions.csv``), as archived."""
+        return tuple(self.manifest.get("files") or {})
+
 
 @dataclasses.dataclass(frozen=True)
 class ReportSummary:
-    """One line of `list_reports`: the latest revision of a period, and which others exist."""
+    """One line of `RevisionStore.list`: the latest revision of a period, and which others
+    exist."""
 
     period: str
     revision: int
@@ -146,244 +158,355 @@ def check_file_name(name: str) -> str:
     return name
 
 
-# --------------------------------------------------------------------------- write problems
-
-_FULL = {errno.ENOSPC, errno.EDQUOT}
-_FORBIDDEN = {errno.EROFS, errno.EACCES, errno.EPERM}
-_IN_THE_WAY = {errno.ENOTDIR, errno.EEXIST}
-
-
-def write_problem(exc: OSError, path: Path | str) -> str | None:
-    """What a failed write under the archive means and what to do, in one line, or None
-    when ``exc`` is not about the disk (then it is a bug, and is raised as it is).
-
-    ``path`` is named when the error does not carry a file name of its own.
-    """
-    target = Path(exc.filename or path)
-    cause = exc.strerror or str(exc)
-    if exc.errno in _FULL:
-        return f"cannot write {target} ({cause}); free space, e.g. delete earlier revision folders"
-    if exc.errno in _FORBIDDEN:
-        return (
-            f"cannot write {target} ({cause}); let the user running lgs-reports write there, "
-            "or set [output] dir (LGS_OUTPUT_DIR) to a folder it can write"
-        )
-    if exc.errno in _IN_THE_WAY:
-        blocker = next((p for p in (target, *target.parents) if p.is_file()), None)
-        if blocker is not None:
-            return (
-                f"cannot write {target}: {blocker} is a file, not a folder; move it aside "
-                "or set [output] dir (LGS_OUTPUT_DIR) to a folder"
-            )
-    if exc.errno == errno.EIO:
-        return f"cannot write {target} ({cause}); check the disk"
-    return None
-
-
 @contextlib.contextmanager
 def archive_writes(path: Path | str) -> Iterator[None]:
     """Writes under the archive: a refused one becomes ArchiveWriteError (exit 6)."""
     try:
         yield
     except OSError as exc:
-        problem = write_problem(exc, path)
+        problem = disk.write_problem(exc, path)
         if problem is None:
             raise
         raise ArchiveWriteError(f"archive: {problem}; the archive is as it was", problem) from None
 
 
-# --------------------------------------------------------------------------- locks
-
-# Locks this process already holds, by (lock file, pid, thread): re-entering is free,
-# so the pipeline can hold the period lock around the whole run and still call
-# functions that take it themselves. flock() itself would deadlock on a second
-# descriptor of the same file.
-_held: dict[tuple[str, int, int], int] = {}
-_held_guard = threading.Lock()
-
-
 @contextlib.contextmanager
-def _file_lock(path: Path, timeout: float, busy: str) -> Iterator[Path]:
-    key = (str(path.absolute()), os.getpid(), threading.get_ident())
-    with _held_guard:
-        reentered = key in _held
-        if reentered:
-            _held[key] += 1
-    if reentered:
-        try:
-            yield path
-        finally:
-            with _held_guard:
-                _held[key] -= 1
-        return
-
-    with archive_writes(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + max(timeout, 0.0)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise BusyError(
-                        f"{busy} (lock {path} held by {_lock_holder(path)}); try again later"
-                    ) from None
-                time.sleep(min(0.05, left))
-        with contextlib.suppress(OSError):  # the pid is for people; a full disk refuses it
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        with _held_guard:
-            _held[key] = 1
-        try:
-            yield path
-        finally:
-            with _held_guard:
-                del _held[key]
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-    finally:
-        os.close(fd)  # closing the last descriptor releases the flock
+def _lock(path: Path, timeout: float, busy: str) -> Iterator[Path]:
+    """`disk.file_lock` on a lock file under the archive; creating it is an archive write."""
+    with contextlib.ExitStack() as stack:
+        with archive_writes(path):
+            stack.enter_context(disk.file_lock(path, timeout, busy))
+        yield path
 
 
-def _lock_holder(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    return f"pid {text}" if text.isdigit() else "another process"
+# --------------------------------------------------------------------------- the store
 
 
-def period_lock(
-    output_dir: Path | str, period: str, timeout: float
-) -> contextlib.AbstractContextManager[Path]:
-    """Hold the lock of one period (``output/.locks/<period>.lock``) for a whole run.
+class RevisionStore:
+    """The archive under one folder (``[output] dir``): every period's revisions, their
+    manifests and delivery logs, the index, and the locks of each period.
 
-    A second run of the same period waits up to ``timeout`` seconds, then raises
-    BusyError naming the lock file and the pid holding it. Runs of different
-    periods do not block each other. Re-entrant within one thread of one process.
+    Everything outside this module (the pipeline, the mail, the CLI) reaches the
+    archive through these methods and `ArchivedReport`, never through its files.
     """
-    period = check_period(period)
-    return _file_lock(
-        Path(output_dir) / LOCKS / f"{period}.lock",
-        timeout,
-        f"another run is building the {period} brief",
-    )
 
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
 
-def delivery_lock(
-    output_dir: Path | str, period: str, timeout: float
-) -> contextlib.AbstractContextManager[Path]:
-    """Hold the lock that guards a period's delivery log and outbox entries.
+    def __repr__(self) -> str:
+        return f"RevisionStore({str(self.root)!r})"
 
-    Separate from `period_lock` so that a run of one period can deliver what
-    another period left in the outbox while that period is being rebuilt.
-    """
-    period = check_period(period)
-    return _file_lock(
-        Path(output_dir) / LOCKS / f"{period}.deliver.lock",
-        timeout,
-        f"another run is delivering the {period} brief",
-    )
+    # ---- locks
 
+    def period_lock(self, period: str, timeout: float) -> contextlib.AbstractContextManager[Path]:
+        """Hold the lock of one period (``output/.locks/<period>.lock``) for a whole run.
 
-def _index_lock(output_dir: Path) -> contextlib.AbstractContextManager[Path]:
-    return _file_lock(
-        output_dir / LOCKS / "_index.lock", 60.0, "another run is rebuilding the archive index"
-    )
+        A second run of the same period waits up to ``timeout`` seconds, then raises
+        BusyError naming the lock file and the pid holding it. Runs of different
+        periods do not block each other. Re-entrant within one thread of one process.
+        """
+        period = check_period(period)
+        return _lock(
+            self.root / LOCKS / f"{period}.lock",
+            timeout,
+            f"another run is building the {period} brief",
+        )
 
+    def delivery_lock(self, period: str, timeout: float) -> contextlib.AbstractContextManager[Path]:
+        """Hold the lock that guards a period's delivery log and outbox entries.
 
-# --------------------------------------------------------------------------- writing
+        Separate from `period_lock` so that a run of one period can deliver what
+        another period left in the outbox while that period is being rebuilt.
+        """
+        period = check_period(period)
+        return _lock(
+            self.root / LOCKS / f"{period}.deliver.lock",
+            timeout,
+            f"another run is delivering the {period} brief",
+        )
 
+    def _index_lock(self) -> contextlib.AbstractContextManager[Path]:
+        return _lock(
+            self.root / LOCKS / "_index.lock", 60.0, "another run is rebuilding the archive index"
+        )
 
-def archive_report(
-    output_dir: Path | str,
-    period: str,
-    files: Mapping[str, bytes],
-    *,
-    fingerprint: Mapping[str, Any],
-    created_at: dt.datetime,
-    lock_timeout: float = 30.0,
-) -> ArchivedReport:
-    """Archive one run's output as a new revision of ``period``, or reuse an identical one.
+    # ---- writing
 
-    ``files`` maps names inside the revision folder (``lgs-brief-2011.pdf``,
-    ``figures.json``, ``segments/champions.csv``) to their bytes. If the latest
-    revision holds exactly the same names and sha256s, it is returned with
-    ``reused=True`` and nothing is written; otherwise a new revision is written
-    to a staging folder, fsynced and renamed into place. Takes the period lock
-    (re-entrant: the caller may already hold it), then rebuilds the index.
-    """
-    output_dir = Path(output_dir)
-    period = check_period(period)
-    if not files:
-        raise BadInputError(f"archive: nothing to archive for {period}: no files were given")
-    blobs = {check_file_name(name): bytes(data) for name, data in files.items()}
-    folders = {"/".join(n.split("/")[:i]) for n in blobs for i in range(1, n.count("/") + 1)}
-    clash = sorted(folders & set(blobs))
-    if clash:
-        raise BadInputError(f"archive: {clash[0]!r} cannot be both a file and a folder")
-    digests = {
-        name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-        for name, data in sorted(blobs.items())
-    }
-    with period_lock(output_dir, period, lock_timeout), archive_writes(output_dir):
-        clean_staging(output_dir)
-        period_dir = output_dir / period
-        complete, highest = _revisions(period_dir)
-        if complete:
-            latest = complete[-1]
-            manifest = _read_manifest(period_dir / f"r{latest}")
-            if manifest.get("files") == digests:
-                _point_latest(period_dir, latest)
-                try:
-                    rebuild_index(output_dir)
-                except ArchiveWriteError as exc:
-                    log.warning("%s; the index is rebuilt by the next run", exc)
-                log.info(
-                    "archive: %s unchanged; reusing revision %d in %s",
-                    period,
-                    latest,
-                    period_dir / f"r{latest}",
-                )
-                return ArchivedReport(period, latest, period_dir / f"r{latest}", True, manifest)
+    def archive(
+        self,
+        period: str,
+        files: Mapping[str, bytes],
+        *,
+        fingerprint: Mapping[str, Any],
+        created_at: dt.datetime,
+        lock_timeout: float = 30.0,
+    ) -> ArchivedReport:
+        """Archive one run's output as a new revision of ``period``, or reuse an identical one.
 
-        revision = highest + 1
-        manifest = {
-            "schema": MANIFEST_SCHEMA,
-            "period": period,
-            "revision": revision,
-            "created_at": created_at.isoformat(),
-            "version": lgs_reports.__version__,
-            "fingerprint": _jsonable(dict(fingerprint)),
-            "files": digests,
-            "deliveries": [],
+        ``files`` maps names inside the revision folder (``lgs-brief-2011.pdf``,
+        ``figures.json``, ``segments/champions.csv``) to their bytes. If the latest
+        revision holds exactly the same names and sha256s, it is returned with
+        ``reused=True`` and nothing is written; otherwise a new revision is written
+        to a staging folder, fsynced and renamed into place. Takes the period lock
+        (re-entrant: the caller may already hold it), then rebuilds the index.
+        """
+        output_dir = self.root
+        period = check_period(period)
+        if not files:
+            raise BadInputError(f"archive: nothing to archive for {period}: no files were given")
+        blobs = {check_file_name(name): bytes(data) for name, data in files.items()}
+        folders = {"/".join(n.split("/")[:i]) for n in blobs for i in range(1, n.count("/") + 1)}
+        clash = sorted(folders & set(blobs))
+        if clash:
+            raise BadInputError(f"archive: {clash[0]!r} cannot be both a file and a folder")
+        digests = {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for name, data in sorted(blobs.items())
         }
-        staging = output_dir / STAGING / f"{period}.{uuid.uuid4().hex}"
-        target = period_dir / f"r{revision}"
-        log.info("archive: writing %d files for %s revision %d", len(blobs), period, revision)
+        with self.period_lock(period, lock_timeout), archive_writes(output_dir):
+            self.clean_staging()
+            period_dir = output_dir / period
+            complete, highest = _revisions(period_dir)
+            if complete:
+                latest = complete[-1]
+                manifest = _read_manifest(period_dir / f"r{latest}")
+                if manifest.get("files") == digests:
+                    _point_latest(period_dir, latest)
+                    self._rebuild_index_or_warn()
+                    log.info(
+                        "archive: %s unchanged; reusing revision %d in %s",
+                        period,
+                        latest,
+                        period_dir / f"r{latest}",
+                    )
+                    return ArchivedReport(period, latest, period_dir / f"r{latest}", True, manifest)
+
+            revision = highest + 1
+            manifest = {
+                "schema": MANIFEST_SCHEMA,
+                "period": period,
+                "revision": revision,
+                "created_at": created_at.isoformat(),
+                "version": lgs_reports.__version__,
+                "fingerprint": disk.jsonable(dict(fingerprint)),
+                "files": digests,
+                "deliveries": [],
+            }
+            staging = output_dir / STAGING / f"{period}.{uuid.uuid4().hex}"
+            target = period_dir / f"r{revision}"
+            log.info("archive: writing %d files for %s revision %d", len(blobs), period, revision)
+            try:
+                _write_tree(staging, blobs, manifest)
+                new_period_dir = not period_dir.exists()
+                period_dir.mkdir(parents=True, exist_ok=True)
+                if new_period_dir:
+                    disk.fsync_dir(output_dir)
+                os.rename(staging, target)  # the one step that makes the revision visible
+            except BaseException:
+                # a crash instead leaves it to clean_staging
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            disk.fsync_dir(period_dir)
+            disk.fsync_dir(staging.parent)
+            _point_latest(period_dir, revision)
+            self._rebuild_index_or_warn()
+            log.info("archive: %s revision %d archived in %s", period, revision, target)
+            return ArchivedReport(period, revision, target, False, manifest)
+
+    def clean_staging(self) -> list[Path]:
+        """Remove staging folders left by runs that died; returns what was removed.
+
+        A staging folder ``.staging/<period>.<uuid>`` is stale when its period's
+        lock is free (or held by this very thread, as `archive` does). Locks
+        are tried without waiting, so a run in progress is never disturbed.
+        """
+        staging = self.root / STAGING
+        if not staging.is_dir():
+            return []
+        removed = []
+        for entry in sorted(staging.iterdir()):
+            owner = entry.name.split(".", 1)[0]
+            if not _PERIOD_RE.fullmatch(owner):
+                continue
+            try:
+                # Re-entrant: free for the period the caller holds; never waits for others.
+                with self.period_lock(owner, 0.0):
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+                    removed.append(entry)
+                    log.info("archive: removed stale staging folder %s", entry)
+            except BusyError:
+                continue
+        return removed
+
+    # ---- reading
+
+    def load(self, period: str, revision: int | None = None) -> ArchivedReport:
+        """An archived revision (the latest by default), e.g. to deliver it again.
+
+        An unknown period or revision is a BadInputError that lists what exists.
+        """
+        period = check_period(period)
+        complete, _ = _revisions(self.root / period)
+        if not complete:
+            known = self._periods()
+            if not known:
+                raise BadInputError(
+                    f"archive: no brief for {period}: nothing is archived in {self.root} yet"
+                )
+            raise BadInputError(
+                f"archive: no brief for {period} in {self.root}; archived periods: "
+                f"{', '.join(known)}"
+            )
+        if revision is None:
+            revision = complete[-1]
+        elif revision not in complete:
+            raise BadInputError(
+                f"archive: {period} has no revision {revision}; revisions: "
+                f"{', '.join(str(r) for r in complete)}"
+            )
+        path = self.root / period / f"r{revision}"
+        return ArchivedReport(period, revision, path, True, _read_manifest(path))
+
+    def read_manifest(self, period: str, revision: int | None = None) -> dict[str, Any]:
+        """The manifest of a period's latest (or given) revision (``archive show PERIOD``)."""
+        return self.load(period, revision).manifest
+
+    def is_archived(self, period: str, revision: int) -> bool:
+        """True when that revision is in the archive, complete with its manifest."""
+        return (self.root / check_period(period) / f"r{revision}" / MANIFEST).is_file()
+
+    def list(self) -> list[ReportSummary]:
+        """Every archived period with its latest revision, newest period label first.
+
+        (Labels sort by time within a kind: ``2011-Q4``, ``2011-11``, ``2011``, ``2010-12``.)
+        """
+        summaries = []
+        for period in reversed(self._periods()):
+            complete, _ = _revisions(self.root / period)
+            path = self.root / period / f"r{complete[-1]}"
+            try:
+                manifest = _read_manifest(path)
+            except LgsError as exc:
+                log.warning("%s", exc)
+                continue
+            summaries.append(_summary(period, complete, path, manifest))
+        return summaries
+
+    def _periods(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and _PERIOD_RE.fullmatch(p.name) and _revisions(p)[0]
+        )
+
+    # ---- the delivery log
+
+    def delivered_to(self, period: str, revision: int) -> set[str]:
+        """Recipients (lower-case) the revision's delivery log says have it; none when the
+        revision or its manifest is missing or unreadable (nobody is known to have it)."""
         try:
-            _write_tree(staging, blobs, manifest)
-            new_period_dir = not period_dir.exists()
-            period_dir.mkdir(parents=True, exist_ok=True)
-            if new_period_dir:
-                _fsync_dir(output_dir)
-            os.rename(staging, target)  # the one step that makes the revision visible
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)  # a crash instead leaves it to clean_staging
-            raise
-        _fsync_dir(period_dir)
-        _fsync_dir(staging.parent)
-        _point_latest(period_dir, revision)
+            manifest = self.read_manifest(period, revision)
+        except LgsError:
+            return set()
+        return {
+            str(d.get("recipient", "")).lower()
+            for d in manifest.get("deliveries") or []
+            if isinstance(d, Mapping) and d.get("revision", revision) == revision
+        }
+
+    def record_delivery(
+        self, period: str, revision: int, entries: Iterable[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Append delivery-log entries to a revision's manifest atomically; returns the new
+        manifest.
+
+        Each entry is ``{recipient, message_id, sent_at, revision}``; an entry
+        for a recipient already logged for that revision is ignored, so the log
+        says once who got what. Holds the period's `delivery_lock`.
+        """
+        period = check_period(period)
+        report_dir = self.root / period / f"r{revision}"
+        with self.delivery_lock(period, 60.0), archive_writes(report_dir / MANIFEST):
+            manifest = _read_manifest(report_dir)
+            deliveries = list(manifest.get("deliveries") or [])
+            seen = {(str(d.get("recipient", "")).lower(), d.get("revision")) for d in deliveries}
+            added = 0
+            for entry in entries:
+                missing = {"recipient", "message_id", "sent_at", "revision"} - set(entry)
+                if missing:
+                    raise ValueError(f"delivery log entry without {', '.join(sorted(missing))}")
+                key = (str(entry["recipient"]).lower(), entry["revision"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                deliveries.append(
+                    disk.jsonable(
+                        {k: entry[k] for k in ("recipient", "message_id", "sent_at", "revision")}
+                    )
+                )
+                added += 1
+            if added:
+                manifest["deliveries"] = deliveries
+                for stale in report_dir.glob(f".{MANIFEST}.*.tmp"):
+                    stale.unlink(missing_ok=True)
+                disk.atomic_write(report_dir / MANIFEST, disk.json_bytes(manifest))
+        if added:
+            self._rebuild_index_or_warn()  # the delivery is logged; the next run redoes the index
+        return manifest
+
+    # ---- the index
+
+    def rebuild_index(self) -> None:
+        """Rewrite ``index.json`` and ``index.html`` from the archive, each atomically."""
+        output_dir = self.root
+        with self._index_lock(), archive_writes(output_dir):
+            for stale in output_dir.glob(".index.*.tmp"):
+                stale.unlink(missing_ok=True)
+            reports = []
+            for period in self._periods():
+                complete, _ = _revisions(output_dir / period)
+                revisions = []
+                for number in complete:
+                    path = output_dir / period / f"r{number}"
+                    try:
+                        manifest = _read_manifest(path)
+                    except LgsError as exc:
+                        log.warning("%s", exc)
+                        continue
+                    summary = _summary(period, [number], path, manifest)
+                    rel = f"{period}/r{number}"
+                    revisions.append(
+                        {
+                            "revision": number,
+                            "path": rel,
+                            "pdf": f"{rel}/{summary.pdf}" if summary.pdf else None,
+                            "created_at": summary.created_at,
+                            "version": summary.version,
+                            "files": list(summary.files),
+                            "delivered_to": list(summary.delivered_to),
+                        }
+                    )
+                if revisions:
+                    reports.append({"period": period, **revisions[-1], "revisions": revisions})
+            disk.atomic_write(
+                output_dir / INDEX_JSON, disk.json_bytes({"schema": 1, "reports": reports})
+            )
+            disk.atomic_write(output_dir / INDEX_HTML, _index_html(reports).encode("utf-8"))
+
+    def _rebuild_index_or_warn(self) -> None:
+        """Only the index may lag: a revision (or a delivery) is complete without it."""
         try:
-            rebuild_index(output_dir)
-        except ArchiveWriteError as exc:  # the revision is complete; the next run redoes the index
+            self.rebuild_index()
+        except ArchiveWriteError as exc:
             log.warning("%s; the index is rebuilt by the next run", exc)
-        log.info("archive: %s revision %d archived in %s", period, revision, target)
-        return ArchivedReport(period, revision, target, False, manifest)
+
+
+# --------------------------------------------------------------------------- files
 
 
 def _write_tree(root: Path, blobs: Mapping[str, bytes], manifest: Mapping[str, Any]) -> None:
@@ -394,48 +517,10 @@ def _write_tree(root: Path, blobs: Mapping[str, bytes], manifest: Mapping[str, A
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         dirs.update(p for p in path.parents if p == root or root in p.parents)
-        _write_file(path, data)
-    _write_file(root / MANIFEST, _json_bytes(manifest))
+        disk.write_file(path, data)
+    disk.write_file(root / MANIFEST, disk.json_bytes(manifest))
     for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
-        _fsync_dir(d)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    """Write a new file and fsync it (chunked, so memory stays flat for large PDFs)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        for start in range(0, len(view), _CHUNK):
-            chunk = view[start : start + _CHUNK]
-            while chunk:
-                chunk = chunk[os.write(fd, chunk) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Create or replace ``path`` atomically: write a hidden sibling, fsync, rename over it.
-
-    Readers see the old content or the new one, never a mix, even after a crash.
-    """
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        _write_file(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        disk.fsync_dir(d)
 
 
 def _point_latest(period_dir: Path, revision: int) -> None:
@@ -451,7 +536,7 @@ def _point_latest(period_dir: Path, revision: int) -> None:
         tmp = period_dir / f".{LATEST}.{uuid.uuid4().hex}"
         os.symlink(target, tmp)
         os.replace(tmp, link)
-        _fsync_dir(period_dir)
+        disk.fsync_dir(period_dir)
     except OSError as exc:
         log.warning(
             "archive: cannot point %s at %s (%s); the highest rN is the latest",
@@ -459,38 +544,6 @@ def _point_latest(period_dir: Path, revision: int) -> None:
             target,
             exc.strerror or exc,
         )
-
-
-def clean_staging(output_dir: Path | str) -> list[Path]:
-    """Remove staging folders left by runs that died; returns what was removed.
-
-    A staging folder ``.staging/<period>.<uuid>`` is stale when its period's
-    lock is free (or held by this very thread, as `archive_report` does). Locks
-    are tried without waiting, so a run in progress is never disturbed.
-    """
-    staging = Path(output_dir) / STAGING
-    if not staging.is_dir():
-        return []
-    removed = []
-    for entry in sorted(staging.iterdir()):
-        owner = entry.name.split(".", 1)[0]
-        if not _PERIOD_RE.fullmatch(owner):
-            continue
-        try:
-            # Re-entrant: free for the period the caller holds; never waits for others.
-            with period_lock(output_dir, owner, 0.0):
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
-                removed.append(entry)
-                log.info("archive: removed stale staging folder %s", entry)
-        except BusyError:
-            continue
-    return removed
-
-
-# --------------------------------------------------------------------------- reading
 
 
 def _revisions(period_dir: Path) -> tuple[list[int], int]:
@@ -524,68 +577,6 @@ def _read_manifest(report_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise LgsError(f"archive: {path} is not a manifest; restore it or move {report_dir} aside")
     return data
-
-
-def _periods(output_dir: Path) -> list[str]:
-    if not output_dir.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in output_dir.iterdir()
-        if p.is_dir() and _PERIOD_RE.fullmatch(p.name) and _revisions(p)[0]
-    )
-
-
-def load_report(output_dir: Path | str, period: str, revision: int | None = None) -> ArchivedReport:
-    """An archived revision (the latest by default), e.g. to deliver it again.
-
-    An unknown period or revision is a BadInputError that lists what exists.
-    """
-    output_dir = Path(output_dir)
-    period = check_period(period)
-    complete, _ = _revisions(output_dir / period)
-    if not complete:
-        known = _periods(output_dir)
-        if not known:
-            raise BadInputError(
-                f"archive: no brief for {period}: nothing is archived in {output_dir} yet"
-            )
-        raise BadInputError(
-            f"archive: no brief for {period} in {output_dir}; archived periods: {', '.join(known)}"
-        )
-    if revision is None:
-        revision = complete[-1]
-    elif revision not in complete:
-        raise BadInputError(
-            f"archive: {period} has no revision {revision}; revisions: "
-            f"{', '.join(str(r) for r in complete)}"
-        )
-    path = output_dir / period / f"r{revision}"
-    return ArchivedReport(period, revision, path, True, _read_manifest(path))
-
-
-def show_report(output_dir: Path | str, period: str, revision: int | None = None) -> dict[str, Any]:
-    """The manifest of a period's latest (or given) revision, for ``archive show PERIOD``."""
-    return load_report(output_dir, period, revision).manifest
-
-
-def list_reports(output_dir: Path | str) -> list[ReportSummary]:
-    """Every archived period with its latest revision, newest period label first.
-
-    (Labels sort by time within a kind: ``2011-Q4``, ``2011-11``, ``2011``, ``2010-12``.)
-    """
-    output_dir = Path(output_dir)
-    summaries = []
-    for period in reversed(_periods(output_dir)):
-        complete, _ = _revisions(output_dir / period)
-        path = output_dir / period / f"r{complete[-1]}"
-        try:
-            manifest = _read_manifest(path)
-        except LgsError as exc:
-            log.warning("%s", exc)
-            continue
-        summaries.append(_summary(period, complete, path, manifest))
-    return summaries
 
 
 def _summary(
@@ -649,88 +640,6 @@ def format_manifest(manifest: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- delivery log
-
-
-def record_delivery(report_dir: Path | str, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Append delivery-log entries to a revision's manifest atomically; returns the new manifest.
-
-    Each entry is ``{recipient, message_id, sent_at, revision}``; an entry
-    for a recipient already logged for that revision is ignored, so the log
-    says once who got what. Holds the period's `delivery_lock`.
-    """
-    report_dir = Path(report_dir)
-    period = check_period(report_dir.parent.name)
-    output_dir = report_dir.parent.parent
-    with delivery_lock(output_dir, period, 60.0), archive_writes(report_dir / MANIFEST):
-        manifest = _read_manifest(report_dir)
-        deliveries = list(manifest.get("deliveries") or [])
-        seen = {(str(d.get("recipient", "")).lower(), d.get("revision")) for d in deliveries}
-        added = 0
-        for entry in entries:
-            missing = {"recipient", "message_id", "sent_at", "revision"} - set(entry)
-            if missing:
-                raise ValueError(f"delivery log entry without {', '.join(sorted(missing))}")
-            key = (str(entry["recipient"]).lower(), entry["revision"])
-            if key in seen:
-                continue
-            seen.add(key)
-            deliveries.append(
-                _jsonable({k: entry[k] for k in ("recipient", "message_id", "sent_at", "revision")})
-            )
-            added += 1
-        if added:
-            manifest["deliveries"] = deliveries
-            for stale in report_dir.glob(f".{MANIFEST}.*.tmp"):
-                stale.unlink(missing_ok=True)
-            atomic_write(report_dir / MANIFEST, _json_bytes(manifest))
-    if added:
-        try:
-            rebuild_index(output_dir)
-        except ArchiveWriteError as exc:  # the delivery is logged; the next run redoes the index
-            log.warning("%s; the index is rebuilt by the next run", exc)
-    return manifest
-
-
-# --------------------------------------------------------------------------- index
-
-
-def rebuild_index(output_dir: Path | str) -> None:
-    """Rewrite ``index.json`` and ``index.html`` from the archive, each atomically."""
-    output_dir = Path(output_dir)
-    with _index_lock(output_dir), archive_writes(output_dir):
-        for stale in output_dir.glob(".index.*.tmp"):
-            stale.unlink(missing_ok=True)
-        reports = []
-        for period in _periods(output_dir):
-            complete, _ = _revisions(output_dir / period)
-            revisions = []
-            for number in complete:
-                path = output_dir / period / f"r{number}"
-                try:
-                    manifest = _read_manifest(path)
-                except LgsError as exc:
-                    log.warning("%s", exc)
-                    continue
-                summary = _summary(period, [number], path, manifest)
-                rel = f"{period}/r{number}"
-                revisions.append(
-                    {
-                        "revision": number,
-                        "path": rel,
-                        "pdf": f"{rel}/{summary.pdf}" if summary.pdf else None,
-                        "created_at": summary.created_at,
-                        "version": summary.version,
-                        "files": list(summary.files),
-                        "delivered_to": list(summary.delivered_to),
-                    }
-                )
-            if revisions:
-                reports.append({"period": period, **revisions[-1], "revisions": revisions})
-        atomic_write(output_dir / INDEX_JSON, _json_bytes({"schema": 1, "reports": reports}))
-        atomic_write(output_dir / INDEX_HTML, _index_html(reports).encode("utf-8"))
-
-
 def _index_html(reports: list[dict[str, Any]]) -> str:
     def link(rel: str | None, text: str) -> str:
         if not rel:
@@ -762,27 +671,3 @@ def _index_html(reports: list[dict[str, Any]]) -> str:
         "<th>Delivered to</th><th>Earlier revisions</th></tr></thead>\n<tbody>\n"
         f"{body}\n</tbody></table>\n</body></html>\n"
     )
-
-
-# --------------------------------------------------------------------------- json
-
-
-def _jsonable(value: Any) -> Any:
-    """Round-trip through JSON so what is stored is exactly what is returned."""
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return str(value)
-
-
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False, default=_json_default) + "\n").encode()

@@ -322,17 +322,17 @@ def _run_status(args: argparse.Namespace, settings: Settings) -> int:
 def _run_archive(args: argparse.Namespace, settings: Settings) -> int:
     from lgs_reports import archive
 
-    output = Path(settings.output.dir)
+    store = archive.RevisionStore(settings.output.dir)
     if args.archive_command == "list":
-        print(archive.format_report_list(archive.list_reports(output)))
+        print(archive.format_report_list(store.list()))
     else:
-        manifest = archive.show_report(output, args.period)
+        manifest = store.read_manifest(args.period)
         print(json.dumps(manifest, indent=2) if args.json else archive.format_manifest(manifest))
     return errors.EXIT_OK
 
 
 def _run_deliver(args: argparse.Namespace, settings: Settings) -> int:
-    from lgs_reports.delivery import deliver_pending
+    from lgs_reports.mail import deliver_pending
 
     outcomes = deliver_pending(
         settings, Path(settings.output.dir), resend_unconfirmed=args.resend_unconfirmed

@@ -14,10 +14,13 @@ Secrets never leave this module unmasked: use `mask_url`, `mask_secrets` and
 from __future__ import annotations
 
 import dataclasses
+import email.errors
+import email.policy
 import email.utils
 import math
 import os
 import re
+import string
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -117,9 +120,11 @@ class SmtpSettings:
 @dataclasses.dataclass(frozen=True)
 class EmailSettings:
     to: tuple[str, ...] = ()
-    sender: str = "lgs-reports@localhost"
-    subject: str = "LGS executive brief: {period}"
-    max_size_mb: float = 10.0  # larger messages leave the segment CSVs in the archive
+    # the sender, an address the SMTP server may send as; must be set when [email] to is
+    sender: str = ""
+    subject: str = "LGS brief {period}: {headline}"  # placeholders: SUBJECT_FIELDS
+    max_size_mb: float = 10.0  # above it, attachments stay in the archive and the body says where
+    attach_lists: bool = False  # the customer action lists: customer-level data, off by default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,7 +267,10 @@ def load_settings(
             var = f"LGS_{section}_{key}".upper()
             if var in env:
                 where = f"environment variable {var}"
-                values[attr] = _convert(env[var], hints[attr], where, secret=secret)
+                if (section, attr) in ADDRESS_LISTS:
+                    values[attr] = split_addresses(env[var], where)
+                else:
+                    values[attr] = _convert(env[var], hints[attr], where, secret=secret)
                 origins[section, attr] = where
         built[section] = cls(**values)
     settings = Settings(**built, source=str(file) if file else "defaults")
@@ -327,8 +335,12 @@ def _validate(settings: Settings, origins: Mapping[tuple[str, str], str]) -> Non
         parse_database_url(settings.database.url, where("database", "url"))
     for raw in settings.email.to:
         validate_address(raw, where("email", "to"))
-    validate_address(settings.email.sender, where("email", "sender"))
+    if settings.email.to:
+        check_sender(settings.email.sender, where("email", "sender"), where("email", "to"))
+    elif settings.email.sender:  # email is off: the sender need only be an address
+        validate_address(settings.email.sender, where("email", "sender"))
     check_subject(settings.email.subject, where("email", "subject"))
+    _check_security(settings.smtp, where("smtp", "security"))
 
 
 # --------------------------------------------------------------------------- the warehouse URL
@@ -482,14 +494,113 @@ def breaks_line(text: str) -> bool:
     return any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in text)
 
 
+#: The placeholders of ``[email] subject``, each replaced by what it says.
+SUBJECT_FIELDS: dict[str, str] = {
+    "period": "the period, e.g. Nov 2011, Q4 2011 or 2011 (to 9 Dec) when partial",
+    "headline": "net sales and their change, e.g. net sales £1.46m, +2.8% on Nov 2010",
+    "company": "[report] company",
+}
+_SUBJECT_HELP = "use {period}, {headline} or {company}, and {{ or }} for a brace"
+
+
 def check_subject(subject: str, where: str = "[email] subject") -> str:
-    """The subject template, if it is one line (it becomes a header), else ConfigError."""
+    """The subject template, if it is one line (it becomes a header) whose only
+    placeholders are `SUBJECT_FIELDS`, each written plainly as ``{name}``, else ConfigError.
+
+    Plain names only: ``str.format`` would otherwise reach attributes
+    (``{period.__class__}``) or apply format specs the subject does not need.
+    """
     if breaks_line(subject):
         raise ConfigError(
             f"{where}: {subject!r} contains a line break or control character; "
-            "give one line of text ({period} is replaced by the period)"
+            f"give one line of text ({_SUBJECT_HELP})"
         )
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(subject)
+            if name is not None
+        ]
+    except ValueError:
+        raise ConfigError(f"{where}: {subject!r} has an unmatched brace; {_SUBJECT_HELP}") from None
+    for name, spec, conversion in fields:
+        if name not in SUBJECT_FIELDS or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise ConfigError(
+                f"{where}: {subject!r} has an unknown placeholder {shown}; {_SUBJECT_HELP}"
+            )
     return subject
+
+
+def check_sender(raw: str, where_from: str, where_to: str) -> Address:
+    """``[email] from`` when email is on (``[email] to`` is set, named by ``where_to``):
+    set, valid, and a sender mail servers take, else ConfigError.
+
+    Empty means "not configured": there is no default sender, since any default
+    (``lgs-reports@localhost`` once) is refused or dropped by real mail servers.
+    """
+    example = "e.g. LGS Reports <reports@example.com>"
+    if not raw.strip():
+        raise ConfigError(
+            f"{where_to} is set but [email] from is not: the brief is emailed and needs a "
+            f"sender; set [email] from (or LGS_EMAIL_FROM) to an address your SMTP server may "
+            f"send as, {example}"
+        )
+    address = validate_address(raw, where_from)
+    domain = address.domain.lower()
+    if domain in LOCAL_DOMAINS or domain.endswith(".localhost"):
+        raise ConfigError(
+            f"{where_from}: {raw!r} cannot be the sender: mail servers refuse or drop mail "
+            f"from @{address.domain}; set [email] from (or LGS_EMAIL_FROM) to an address of "
+            f"your own domain that your SMTP server may send as, {example}"
+        )
+    return address
+
+
+#: Domains that name this machine: no mail server elsewhere takes mail from them.
+LOCAL_DOMAINS = frozenset({"localhost", "localhost.localdomain", "localdomain"})
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _check_security(smtp: SmtpSettings, where: str) -> None:
+    """``[smtp] security = "none"`` with a login sends the password in clear text: only to
+    a relay on this machine."""
+    host = smtp.host.strip().lower()
+    if smtp.security == "none" and smtp.username and host and host not in _LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"{where}: 'none' would send the SMTP password to {smtp.host} unencrypted; use "
+            "starttls (port 587) or tls (port 465); none is for a relay on this machine "
+            "(localhost) only"
+        )
+
+
+#: Settings that list email addresses: in a variable they are split as an address list
+#: (RFC 5322), so that a comma inside a quoted name does not split an address.
+ADDRESS_LISTS = {("email", "to")}
+
+
+def split_addresses(text: str, where: str) -> tuple[str, ...]:
+    """A comma-separated list of addresses, read by the standard library's address-list
+    parser: ``"Doe, Jane" <jane@example.com>, cfo@example.com`` is two addresses, not three.
+
+    Each comes back as one address string (``"Doe, Jane" <jane@example.com>``), which
+    `validate_address` then checks strictly; a list the parser finds malformed is a
+    ConfigError naming ``where``.
+    """
+    if breaks_line(text):
+        raise ConfigError(
+            f"{where}: {text!r} contains a line break or control character; give addresses "
+            "separated by commas"
+        )
+    header = email.policy.default.header_factory("To", text)
+    defects = [d for d in header.defects if isinstance(d, email.errors.InvalidHeaderDefect)]
+    if defects:
+        raise ConfigError(
+            f"{where}: {text!r} is not a list of email addresses ({defects[0]}); give addresses "
+            'separated by commas, like md@example.com, "Doe, Jane" <jane@example.com>'
+        )
+    return tuple(str(address) for address in header.addresses)
 
 
 def example_toml() -> str:

@@ -58,6 +58,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import importlib.util
 import logging
 import mimetypes
 import os
@@ -68,18 +69,28 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-import matplotlib
 
-from lgs_reports import formatting
+from lgs_reports import formatting, headlines
 from lgs_reports.errors import ConfigError
+from lgs_reports.headlines import KpiCard
 from lgs_reports.logs import step
 from lgs_reports.resources import resource_dir
 
 log = logging.getLogger("lgs_reports.render")
 
 TEMPLATE = "brief.html"
-FONT_DIR = Path(matplotlib.get_data_path(), "fonts", "ttf").resolve()
-TOP_RECOMMENDATIONS = 3
+
+
+def _matplotlib_fonts() -> Path:
+    """matplotlib's own font folder (``matplotlib.get_data_path()``), found without importing
+    matplotlib: the email shares this module's template environment and draws no chart."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise ImportError("matplotlib is not installed")
+    return Path(spec.origin).with_name("mpl-data").joinpath("fonts", "ttf").resolve()
+
+
+FONT_DIR = _matplotlib_fonts()
 
 #: The sections of the brief, in order: (id, heading). The templates use the same ids.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -101,30 +112,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 
 
 # --------------------------------------------------------------------------- the context
-
-
-@dataclasses.dataclass(frozen=True)
-class KpiChange:
-    """One comparison of a headline KPI, ready to print."""
-
-    title: str  # what it is compared with: "1 Jan – 9 Dec 2010", "October 2011"
-    text: str  # "+1.6%" or, for ratios, "−3.0 pp"; "–" when unknown
-    previous: str  # the comparison's value, formatted like the KPI
-    arrow: str  # ▲ ▼ or ▶
-    tone: str  # "good", "bad" or "flat": the arrow's colour, from higher_is_better
-    basis: str | None = None  # what the change compares, when not the card's value (new customers)
-    available: bool = True  # False: no comparison; the card says so instead of a change
-
-
-@dataclasses.dataclass(frozen=True)
-class KpiCard:
-    """A headline KPI of the executive summary."""
-
-    key: str
-    label: str
-    value: str
-    changes: tuple[KpiChange, ...]  # year over year first, then the previous month if any
-    note: str | None = None  # a caveat on the value itself
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,23 +236,15 @@ class BriefContext:
 
     @property
     def kpi_cards(self) -> tuple[KpiCard, ...]:
-        cards = tuple(_kpi_card(k) for k in self.figures.get("kpis") or [])
-        lookback = self.period.get("lookback_months")
-        if lookback is not None and lookback < 12:  # "new" also counts returning customers
-            note = f"includes customers back after a gap: the data starts {lookback} "
-            note += "month before" if lookback == 1 else "months before"
-            cards = tuple(
-                dataclasses.replace(c, note=note) if c.key == "new_customers" else c for c in cards
-            )
-        return cards
+        return headlines.kpi_cards(self.figures)
 
     @property
     def recommendations(self) -> list[Mapping[str, Any]]:
-        return sorted(self.figures.get("recommendations") or [], key=lambda r: r["rank"])
+        return headlines.recommendations(self.figures)
 
     @property
     def top_recommendations(self) -> list[Mapping[str, Any]]:
-        return self.recommendations[:TOP_RECOMMENDATIONS]
+        return headlines.top_recommendations(self.figures)
 
     @property
     def months_in_period(self) -> list[Mapping[str, Any]]:
@@ -304,30 +283,6 @@ _SOFT_HYPHENATED = {
     "Need Attention": "Need Atten\u00adtion",
     "Hibernating": "Hiber\u00adnating",
 }
-
-
-def _kpi_card(k: Mapping[str, Any]) -> KpiCard:
-    changes = []
-    for key in ("yoy", "mom"):
-        c = (k.get("comparisons") or {}).get(key)
-        if not c:
-            continue
-        if not c.get("available", True):
-            changes.append(KpiChange(c["title"], "", "", "", "flat", available=False))
-            continue
-        change = c.get("change")
-        changes.append(
-            KpiChange(
-                title=c["title"],
-                text=formatting.kpi_change(change, k["change_kind"], k["unit"]),
-                previous=formatting.kpi_value(c.get("value"), k["unit"]),
-                arrow=formatting.arrow(change),
-                tone=formatting.change_tone(change, k["higher_is_better"]),
-                basis=formatting.kpi_basis(c, k["unit"]),
-            )
-        )
-    value = formatting.kpi_value(k["value"], k["unit"])
-    return KpiCard(k["key"], k["label"], value, tuple(changes))
 
 
 def _shade(share: float) -> tuple[str, bool]:

@@ -96,9 +96,17 @@ def build_brief(
     email: bool = True,
     dry_run: bool = False,
 ) -> RunOutcome:
-    """Build, archive and (unless told not to) email the brief of ``period``."""
-    from lgs_reports.archive import archive_report, period_lock
+    """Build, archive and (unless told not to) email the brief of ``period``.
 
+    With email on, what sending needs is checked first (`mail.check_ready`): a
+    missing SMTP server stops the run before the warehouse is opened.
+    """
+    from lgs_reports.archive import RevisionStore
+
+    if email:
+        from lgs_reports.mail import check_ready
+
+        check_ready(settings, dry_run=dry_run)
     run = RunInfo.start(settings, period)
     timings: dict[str, float] = {}
     with Warehouse.from_settings(settings) as warehouse:
@@ -113,13 +121,13 @@ def build_brief(
             with warehouse.connect() as conn:
                 last = run_query(conn, "data_window").at[0, "last_invoice"]
         chosen = resolve_period(period, last.to_pydatetime())
-        with period_lock(output_dir, chosen.label, settings.output.lock_timeout):
+        store = RevisionStore(output_dir)
+        with store.period_lock(chosen.label, settings.output.lock_timeout):
             if email and not dry_run:
                 _send_pending(settings, output_dir)
             files, figures, fingerprint = _build(warehouse, settings, chosen, run, timings)
             with step("archive", timings):
-                report = archive_report(
-                    output_dir,
+                report = store.archive(
                     chosen.label,
                     files,
                     fingerprint=fingerprint,
@@ -188,7 +196,7 @@ def _build(
 
 def _send_pending(settings: Settings, output_dir: Path) -> None:
     """Earlier briefs still in the outbox go first; a dead server costs one try here."""
-    from lgs_reports.delivery import deliver_pending
+    from lgs_reports.mail import deliver_pending
 
     for outcome in deliver_pending(settings, output_dir, raise_on_pending=False, retries=0):
         log.info("%s", outcome.note)
@@ -197,7 +205,7 @@ def _send_pending(settings: Settings, output_dir: Path) -> None:
 def _deliver(
     settings: Settings, report: Any, figures: dict[str, Any], run: RunInfo, dry_run: bool
 ) -> str:
-    from lgs_reports.delivery import deliver_report
+    from lgs_reports.mail import deliver_report
 
     # a DeliveryError's message already says the brief is archived and how to send it
     return deliver_report(settings, report, figures, now=run.started_at, dry_run=dry_run).note

@@ -24,15 +24,10 @@ from hypothesis import strategies as st
 
 import lgs_reports
 from lgs_reports.archive import (
-    archive_report,
+    RevisionStore,
     check_file_name,
     format_manifest,
     format_report_list,
-    list_reports,
-    load_report,
-    period_lock,
-    record_delivery,
-    show_report,
 )
 from lgs_reports.errors import EXIT_BUSY, BadInputError, BusyError
 
@@ -55,8 +50,7 @@ def brief_files(period: str = "2011", pdf: bytes = b"%PDF-1.7 brief") -> dict[st
 
 
 def archive(out: Path, period: str = "2011", files: dict[str, bytes] | None = None, **kw):
-    return archive_report(
-        out,
+    return RevisionStore(out).archive(
         period,
         brief_files(period) if files is None else files,
         fingerprint=kw.pop("fingerprint", FINGERPRINT),
@@ -131,10 +125,11 @@ def test_different_output_makes_a_new_revision_and_keeps_the_old(tmp_path: Path)
     assert second.path == tmp_path / "2011" / "r2"
     for name, data in old_files.items():
         assert (first.path / name).read_bytes() == data
-    assert show_report(tmp_path, "2011", revision=1)["files"] == first.manifest["files"]
+    store = RevisionStore(tmp_path)
+    assert store.read_manifest("2011", revision=1)["files"] == first.manifest["files"]
     assert os.readlink(tmp_path / "2011" / "latest") == "r2"
-    assert load_report(tmp_path, "2011").revision == 2
-    assert list_reports(tmp_path)[0].revisions == (1, 2)
+    assert RevisionStore(tmp_path).load("2011").revision == 2
+    assert RevisionStore(tmp_path).list()[0].revisions == (1, 2)
 
 
 def test_a_dropped_file_is_a_difference_too(tmp_path: Path) -> None:
@@ -193,9 +188,9 @@ def test_unsafe_period_labels_are_refused(tmp_path: Path, period: str) -> None:
 CRASHING_RUN = r"""
 import datetime as dt, sys, time
 from pathlib import Path
-from lgs_reports import archive
+from lgs_reports import archive, disk
 
-original = archive._write_file
+original = disk.write_file
 
 def write_half_then_hang(path, data):
     if path.name == "big.bin":
@@ -206,9 +201,9 @@ def write_half_then_hang(path, data):
         time.sleep(120)
     original(path, data)
 
-archive._write_file = write_half_then_hang
+disk.write_file = write_half_then_hang
 files = {"lgs-brief-2011.pdf": b"%PDF new", "big.bin": b"x" * (8 << 20)}
-archive.archive_report(Path(sys.argv[1]), "2011", files, fingerprint={},
+archive.RevisionStore(Path(sys.argv[1])).archive("2011", files, fingerprint={},
                        created_at=dt.datetime(2011, 12, 11), lock_timeout=5)
 """
 
@@ -228,8 +223,8 @@ def test_sigkill_mid_write_leaves_only_complete_revisions(tmp_path: Path) -> Non
 
     # Only the complete revision is visible; the half-written one is hidden in staging.
     assert sorted(p.name for p in (tmp_path / "2011").iterdir()) == ["latest", "r1"]
-    assert [(r.period, r.revision) for r in list_reports(tmp_path)] == [("2011", 1)]
-    assert show_report(tmp_path, "2011") == first.manifest
+    assert [(r.period, r.revision) for r in RevisionStore(tmp_path).list()] == [("2011", 1)]
+    assert RevisionStore(tmp_path).read_manifest("2011") == first.manifest
     index = json.loads((tmp_path / "index.json").read_text())
     assert [(r["period"], r["revision"]) for r in index["reports"]] == [("2011", 1)]
     assert (staged[0] / "big.bin").stat().st_size == 4 << 20
@@ -252,7 +247,7 @@ def test_stale_staging_of_another_period_is_cleaned_unless_in_use(tmp_path: Path
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:  # another thread has its own lock descriptor: it really holds it
-        with period_lock(tmp_path, "2011-11", 1.0):
+        with RevisionStore(tmp_path).period_lock("2011-11", 1.0):
             held.set()
             release.wait(10)
 
@@ -272,18 +267,18 @@ def test_stale_staging_of_another_period_is_cleaned_unless_in_use(tmp_path: Path
 
 HOLD_LOCK = r"""
 import sys
-from lgs_reports.archive import period_lock
-with period_lock(sys.argv[1], sys.argv[2], 5):
+from lgs_reports.archive import RevisionStore
+with RevisionStore(sys.argv[1]).period_lock(sys.argv[2], 5):
     print("locked", flush=True)
     sys.stdin.read()
 """
 
 TRY_LOCK = r"""
 import sys
-from lgs_reports.archive import period_lock
+from lgs_reports.archive import RevisionStore
 from lgs_reports.errors import BusyError
 try:
-    with period_lock(sys.argv[1], sys.argv[2], 0.2):
+    with RevisionStore(sys.argv[1]).period_lock(sys.argv[2], 0.2):
         print("acquired")
 except BusyError as exc:
     print(exc)
@@ -295,7 +290,7 @@ def test_a_second_run_of_the_same_period_is_busy(tmp_path: Path) -> None:
     holder = child(HOLD_LOCK, str(tmp_path), "2011")
     try:
         assert holder.stdout and holder.stdout.readline().strip() == "locked"
-        with pytest.raises(BusyError) as caught, period_lock(tmp_path, "2011", 0.2):
+        with pytest.raises(BusyError) as caught, RevisionStore(tmp_path).period_lock("2011", 0.2):
             pass
         lock = tmp_path / ".locks" / "2011.lock"
         assert str(caught.value) == (
@@ -305,7 +300,7 @@ def test_a_second_run_of_the_same_period_is_busy(tmp_path: Path) -> None:
         with pytest.raises(BusyError):
             archive(tmp_path, lock_timeout=0.1)
         # A different period is not blocked.
-        with period_lock(tmp_path, "2011-11", 0.2):
+        with RevisionStore(tmp_path).period_lock("2011-11", 0.2):
             pass
         assert archive(tmp_path, period="2011-Q4").revision == 1
     finally:
@@ -315,7 +310,7 @@ def test_a_second_run_of_the_same_period_is_busy(tmp_path: Path) -> None:
 
 
 def test_busy_is_exit_code_5_in_another_process(tmp_path: Path) -> None:
-    with period_lock(tmp_path, "2011", 1.0):
+    with RevisionStore(tmp_path).period_lock("2011", 1.0):
         same = child(TRY_LOCK, str(tmp_path), "2011")
         other = child(TRY_LOCK, str(tmp_path), "2011-11")
         same_out, _ = same.communicate()
@@ -326,10 +321,11 @@ def test_busy_is_exit_code_5_in_another_process(tmp_path: Path) -> None:
 
 
 def test_the_period_lock_is_reentrant_in_one_thread(tmp_path: Path) -> None:
-    with period_lock(tmp_path, "2011", 0.1), period_lock(tmp_path, "2011", 0.1):
+    store = RevisionStore(tmp_path)
+    with store.period_lock("2011", 0.1), store.period_lock("2011", 0.1):
         report = archive(tmp_path, lock_timeout=0.1)
     assert report.revision == 1
-    with period_lock(tmp_path, "2011", 0.1):  # released for real after the outer block
+    with store.period_lock("2011", 0.1):  # released for real after the outer block
         pass
 
 
@@ -376,13 +372,13 @@ def test_index_lists_every_report_and_escapes_names(tmp_path: Path) -> None:
 
 
 def test_list_and_format(tmp_path: Path) -> None:
-    assert list_reports(tmp_path / "missing") == []
+    assert RevisionStore(tmp_path / "missing").list() == []
     assert format_report_list([]) == "no briefs archived yet"
     archive(tmp_path, "2011-11")
     archive(tmp_path, "2011")
     (tmp_path / "notes").mkdir()  # not a period folder with revisions: ignored
 
-    reports = list_reports(tmp_path)
+    reports = RevisionStore(tmp_path).list()
     assert [r.period for r in reports] == ["2011-11", "2011"]  # newest label first
     assert reports[1].pdf == "lgs-brief-2011.pdf"
     assert reports[1].path == tmp_path / "2011" / "r1"
@@ -396,22 +392,22 @@ def test_list_and_format(tmp_path: Path) -> None:
         "pdf",
     ]
     assert str(tmp_path / "2011" / "r1" / "lgs-brief-2011.pdf") in text
-    shown = format_manifest(show_report(tmp_path, "2011"))
+    shown = format_manifest(RevisionStore(tmp_path).read_manifest("2011"))
     assert "rows: 1067371" in shown and "segments/champions.csv" in shown
 
 
 def test_show_unknown_period_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="nothing is archived"):
-        show_report(tmp_path, "2012")
+        RevisionStore(tmp_path).read_manifest("2012")
     archive(tmp_path, "2011")
     archive(tmp_path, "2010")
     with pytest.raises(BadInputError) as caught:
-        show_report(tmp_path, "2012")
+        RevisionStore(tmp_path).read_manifest("2012")
     assert str(caught.value) == (
         f"archive: no brief for 2012 in {tmp_path}; archived periods: 2010, 2011"
     )
     with pytest.raises(BadInputError, match="has no revision 7; revisions: 1"):
-        show_report(tmp_path, "2011", revision=7)
+        RevisionStore(tmp_path).read_manifest("2011", revision=7)
 
 
 def test_record_delivery_updates_the_manifest_and_index(tmp_path: Path) -> None:
@@ -422,10 +418,12 @@ def test_record_delivery_updates_the_manifest_and_index(tmp_path: Path) -> None:
         "sent_at": "t",
         "revision": 1,
     }
-    record_delivery(report.path, [entry])
-    record_delivery(report.path, [{**entry, "recipient": "CEO@lgs.example"}])  # same person
+    store = RevisionStore(tmp_path)
+    store.record_delivery("2011", report.revision, [entry])
+    same_person = {**entry, "recipient": "CEO@lgs.example"}
+    store.record_delivery("2011", report.revision, [same_person])
 
-    manifest = show_report(tmp_path, "2011")
+    manifest = RevisionStore(tmp_path).read_manifest("2011")
     assert manifest["deliveries"] == [entry]
     assert manifest["files"] == report.manifest["files"]
     assert not list(report.path.glob(".*"))
@@ -441,12 +439,12 @@ def test_latest_pointer_is_repaired_and_never_the_truth(tmp_path: Path) -> None:
     link = tmp_path / "2011" / "latest"
     link.unlink()
     os.symlink("r1", link)  # as if a run died between the rename and the pointer update
-    assert load_report(tmp_path, "2011").revision == 2
+    assert RevisionStore(tmp_path).load("2011").revision == 2
     assert archive(tmp_path, files=brief_files(pdf=b"%PDF 2")).reused
     assert os.readlink(link) == "r2"
 
 
 def test_module_never_prints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     archive(tmp_path)
-    list_reports(tmp_path)
+    RevisionStore(tmp_path).list()
     assert capsys.readouterr() == ("", "")

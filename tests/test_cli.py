@@ -188,3 +188,52 @@ def test_every_exit_code_is_documented_and_every_documented_one_exists():
         assert documented == codes, doc.name
     epilog = build_parser().epilog or ""
     assert {int(n) for n in re.findall(r"(\d+) [a-z]", epilog)} == codes
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"LGS_EMAIL_TO": "md@lgs.example"},
+            "environment variable LGS_EMAIL_TO is set but [email] from is not: the brief is "
+            "emailed and needs a sender; set [email] from (or LGS_EMAIL_FROM) to an address your "
+            "SMTP server may send as, e.g. LGS Reports <reports@example.com>",
+        ),
+        (
+            {"LGS_EMAIL_TO": "md@lgs.example", "LGS_EMAIL_FROM": "lgs-reports@localhost"},
+            "environment variable LGS_EMAIL_FROM: 'lgs-reports@localhost' cannot be the sender: "
+            "mail servers refuse or drop mail from @localhost; set [email] from (or "
+            "LGS_EMAIL_FROM) to an address of your own domain that your SMTP server may send as, "
+            "e.g. LGS Reports <reports@example.com>",
+        ),
+        (
+            {"LGS_EMAIL_SUBJECT": "LGS {perod}"},
+            "environment variable LGS_EMAIL_SUBJECT: 'LGS {perod}' has an unknown placeholder "
+            "{perod}; use {period}, {headline} or {company}, and {{ or }} for a brace",
+        ),
+        (
+            {"LGS_EMAIL_TO": "md@lgs.example", "LGS_EMAIL_FROM": "reports@lgs.example"},
+            "email: [email] to is set, but no SMTP server is configured; set [smtp] host or "
+            "LGS_SMTP_HOST (or run with --no-email)",
+        ),
+        (
+            {"LGS_SMTP_HOST": "smtp.example.com", "LGS_SMTP_SECURITY": "none"}
+            | {"LGS_SMTP_USERNAME": "lgs"},
+            "environment variable LGS_SMTP_SECURITY: 'none' would send the SMTP password to "
+            "smtp.example.com unencrypted; use starttls (port 587) or tls (port 465); none is "
+            "for a relay on this machine (localhost) only",
+        ),
+    ],
+    ids=["no-sender", "localhost-sender", "subject-typo", "no-smtp-host", "clear-password"],
+)
+def test_bad_email_settings_stop_the_run_before_anything_is_built(
+    run_cli, monkeypatch, tmp_path, variables, message
+):
+    """A typo in the email settings costs a second: exit 2 and one line, before the
+    warehouse is opened or anything is archived."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run_cli(["--period", "2011"])
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+    assert untouched(tmp_path)

@@ -259,7 +259,8 @@ def test_not_toml(tmp_path):
             "email",
             'subject = "Brief\\nBcc: x@example.com"',
             "[email] subject: 'Brief\\nBcc: x@example.com' contains a line break or control "
-            "character; give one line of text ({period} is replaced by the period)",
+            "character; give one line of text (use {period}, {headline} or {company}, and {{ or }} "
+            "for a brace)",
         ),
         (
             "email",
@@ -464,3 +465,134 @@ def test_run_cli_sees_no_lgs_variable_of_the_caller(run_cli, tmp_path):
     }
     assert os.environ["LGS_OUTPUT_DIR"] == str(tmp_path / "output")
     assert Path.cwd() == tmp_path
+
+
+# --- email settings: checked when read, so a typo costs a second, not a run ------------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'subject = "LGS brief {perod}"',
+            "[email] subject: 'LGS brief {perod}' has an unknown placeholder {perod}; use "
+            "{period}, {headline} or {company}, and {{ or }} for a brace",
+        ),
+        (
+            'subject = "LGS brief {period.__class__}"',
+            "[email] subject: 'LGS brief {period.__class__}' has an unknown placeholder "
+            "{period.__class__}; use {period}, {headline} or {company}, and {{ or }} for a brace",
+        ),
+        (
+            'subject = "LGS brief {period:>20}"',
+            "[email] subject: 'LGS brief {period:>20}' has an unknown placeholder "
+            "{period:>20}; use {period}, {headline} or {company}, and {{ or }} for a brace",
+        ),
+        (
+            'subject = "LGS brief {period"',
+            "[email] subject: 'LGS brief {period' has an unmatched brace; use {period}, "
+            "{headline} or {company}, and {{ or }} for a brace",
+        ),
+        (
+            'to = ["md@example.com"]',
+            "[email] to is set but [email] from is not: the brief is emailed and needs "
+            "a sender; set [email] from (or LGS_EMAIL_FROM) to an address your SMTP server may "
+            "send as, e.g. LGS Reports <reports@example.com>",
+        ),
+        (
+            'to = ["md@example.com"]\nfrom = "lgs-reports@localhost"',
+            "[email] from: 'lgs-reports@localhost' cannot be the sender: mail servers refuse or "
+            "drop mail from @localhost; set [email] from (or LGS_EMAIL_FROM) to an address of "
+            "your own domain that your SMTP server may send as, e.g. LGS Reports "
+            "<reports@example.com>",
+        ),
+        (
+            'to = ["md@example.com"]\nfrom = "Reports <reports@mail.localhost>"',
+            "[email] from: 'Reports <reports@mail.localhost>' cannot be the sender: mail servers "
+            "refuse or drop mail from @mail.localhost; set [email] from (or LGS_EMAIL_FROM) to an "
+            "address of your own domain that your SMTP server may send as, e.g. LGS Reports "
+            "<reports@example.com>",
+        ),
+    ],
+)
+def test_email_settings_are_checked_when_read(tmp_path, line, message):
+    path = write(tmp_path, f"[email]\n{line}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert str(error.value) == f"{path}: {message}"
+    assert error.value.exit_code == EXIT_BAD_INPUT
+
+
+def test_the_sender_is_unset_by_default_and_needed_only_with_recipients(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./lgs_reports.toml
+    defaults = load_settings(None, env={}).email
+    assert (defaults.sender, defaults.to) == ("", ())
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, env={"LGS_EMAIL_TO": "md@example.com"})
+    assert str(error.value).startswith(
+        "environment variable LGS_EMAIL_TO is set but [email] from is not: "
+    )
+    env = {"LGS_EMAIL_TO": "md@example.com", "LGS_EMAIL_FROM": "LGS <brief@lgs.example>"}
+    assert load_settings(None, env=env).email.sender == "LGS <brief@lgs.example>"
+
+
+def test_a_quoted_name_with_a_comma_is_one_address_in_the_variable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "LGS_EMAIL_TO": '"Doe, Jane" <jane@example.com>, cfo@example.com,Zoë <z@example.com>',
+        "LGS_EMAIL_FROM": "reports@example.com",
+    }
+    settings = load_settings(None, env=env)
+    assert settings.email.to == (
+        '"Doe, Jane" <jane@example.com>',
+        "cfo@example.com",
+        "Zoë <z@example.com>",
+    )
+    from lgs_reports.mail import configured_recipients
+
+    assert [(a.display_name, a.addr_spec) for a in configured_recipients(settings)] == [
+        ("Doe, Jane", "jane@example.com"),
+        ("", "cfo@example.com"),
+        ("Zoë", "z@example.com"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "Doe, Jane <jane@example.com>",
+            "environment variable LGS_EMAIL_TO: 'Doe, Jane <jane@example.com>' is not a list of "
+            "email addresses (addr-spec local part with no domain); give addresses separated by "
+            'commas, like md@example.com, "Doe, Jane" <jane@example.com>',
+        ),
+        (
+            "md@example.com\r\nBcc: evil@example.com",
+            "environment variable LGS_EMAIL_TO: 'md@example.com\\r\\nBcc: evil@example.com' "
+            "contains a line break or control character; give addresses separated by commas",
+        ),
+    ],
+)
+def test_a_malformed_address_list_in_the_variable_is_one_line(
+    tmp_path, monkeypatch, value, message
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, env={"LGS_EMAIL_TO": value, "LGS_EMAIL_FROM": "r@example.com"})
+    assert str(error.value) == message
+
+
+def test_a_password_is_never_sent_unencrypted_to_another_machine(tmp_path):
+    base = '[smtp]\nsecurity = "none"\nusername = "lgs"\n'
+    path = write(tmp_path, base + 'host = "smtp.example.com"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert str(error.value) == (
+        f"{path}: [smtp] security: 'none' would send the SMTP password to smtp.example.com "
+        "unencrypted; use starttls (port 587) or tls (port 465); none is for a relay on this "
+        "machine (localhost) only"
+    )
+    for host in ("localhost", "127.0.0.1"):  # a relay on this machine: nothing crosses a network
+        assert load_settings(write(tmp_path, base + f'host = "{host}"\n'), env={}).smtp.host == host
+    no_login = '[smtp]\nsecurity = "none"\nhost = "relay.internal"\n'
+    assert load_settings(write(tmp_path, no_login), env={}).smtp.security == "none"

@@ -34,16 +34,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lgs_reports.archive import archive_report, show_report
-from lgs_reports.config import EmailSettings, OutputSettings, Settings, SmtpSettings
-from lgs_reports.delivery import (
-    NO_RECIPIENTS,
-    OUTBOX,
-    build_message,
-    deliver_pending,
-    deliver_report,
-    list_outbox,
-    message_id,
+from lgs_reports import formatting
+from lgs_reports.archive import RevisionStore
+from lgs_reports.config import (
+    EmailSettings,
+    OutputSettings,
+    Settings,
+    SmtpSettings,
     validate_address,
 )
 from lgs_reports.errors import (
@@ -51,6 +48,15 @@ from lgs_reports.errors import (
     BadInputError,
     ConfigError,
     DeliveryError,
+)
+from lgs_reports.mail import (
+    NO_RECIPIENTS,
+    OUTBOX,
+    build_message,
+    deliver_pending,
+    deliver_report,
+    list_outbox,
+    message_id,
 )
 from tests.pgserver import free_port
 
@@ -62,41 +68,55 @@ CSVS = {
     "segments/champions.csv": b"customer_id,country,monetary\n12346,United Kingdom,77183.60\n",
     "segments/cant_lose.csv": b"customer_id,country,monetary\n14911,EIRE,1500.00\n",
 }
+
+
+def kpi(key: str, label: str, unit: str, value: float, previous: float, change: float, **kw: Any):
+    """A headline KPI as figures.json holds it, compared with 2010."""
+    yoy = {"title": "2010", "available": True, "value": previous, "change": change}
+    return {
+        "key": key,
+        "label": label,
+        "unit": unit,
+        "value": value,
+        "higher_is_better": kw.get("higher_is_better", True),
+        "change_kind": kw.get("change_kind", "relative"),
+        "previous": previous,
+        "change": change,
+        "comparison": "2010",
+        "comparisons": {"yoy": {**yoy, "current": None, "lookback_months": None, "note": None}},
+    }
+
+
 FIGURES: dict[str, Any] = {
     "period": {
         "label": "2011",
+        "kind": "year",
         "title": "2011",
+        "start": "2011-01-01",
+        "end": "2011-12-31",
+        "data_start": "2011-01-01",
+        "data_end": "2011-12-09",
+        "partial": True,
         "partial_note": "data through 9 Dec 2011: December has 9 of 31 days",
     },
     "sample_data": False,
+    "comparisons": [
+        {"key": "current", "available": True, "title": "1 Jan – 9 Dec 2011"},
+        {"key": "yoy", "available": True, "title": "2010"},
+    ],
     "kpis": [
-        {
-            "key": "net_sales",
-            "label": "Net sales",
-            "value": 8123456.78,
-            "unit": "GBP",
-            "previous": 7000000.0,
-            "change": 0.16,
-            "comparison": "2010",
-        },
-        {
-            "key": "orders",
-            "label": "Placed orders",
-            "value": 21663,
-            "unit": "count",
-            "previous": None,
-            "change": None,
-            "comparison": None,
-        },
-        {
-            "key": "cancel_rate",
-            "label": "Cancellation rate",
-            "value": 0.163,
-            "unit": "ratio",
-            "previous": 0.17,
-            "change": -0.041,
-            "comparison": "2010",
-        },
+        kpi("net_sales", "Net sales", "GBP", 8123456.78, 7000000.0, 0.16),
+        kpi("placed_orders", "Orders", "count", 21663, 21000, 0.031571),
+        kpi(
+            "cancellation_rate",
+            "Cancellation rate",
+            "ratio",
+            0.163,
+            0.204,
+            -0.041,
+            higher_is_better=False,
+            change_kind="points",
+        ),
     ],
     "recommendations": [
         {
@@ -275,7 +295,9 @@ def client_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 def make_settings(
     out: Path, port: int = 25, to: tuple[str, ...] = (ALICE, BOB), **smtp: Any
 ) -> Settings:
-    email_kw = {k: smtp.pop(k) for k in ("sender", "subject", "max_size_mb") if k in smtp}
+    email_kw = {
+        k: smtp.pop(k) for k in ("sender", "subject", "max_size_mb", "attach_lists") if k in smtp
+    }
     options: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": port,
@@ -299,7 +321,12 @@ def make_report(out: Path, figures: dict[str, Any] = FIGURES, **extra: bytes):
         **CSVS,
         **extra,
     }
-    return archive_report(out, "2011", files, fingerprint={"rows": 1}, created_at=WHEN)
+    return RevisionStore(out).archive("2011", files, fingerprint={"rows": 1}, created_at=WHEN)
+
+
+def logged_deliveries(out: Path) -> list[dict[str, Any]]:
+    """The 2011 brief's delivery log, as the archive keeps it."""
+    return RevisionStore(out).read_manifest("2011")["deliveries"]
 
 
 class _Text(html.parser.HTMLParser):
@@ -325,7 +352,8 @@ def bodies(message: email.message.EmailMessage) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",))
     markup = message.get_body(preferencelist=("html",))
     assert text is not None and markup is not None
-    return text.get_content(), markup.get_content()
+    # as sent, lines end in CRLF; compare them as text
+    return text.get_content().replace("\r\n", "\n"), markup.get_content().replace("\r\n", "\n")
 
 
 def attachments(message: email.message.EmailMessage) -> dict[str, bytes]:
@@ -338,7 +366,8 @@ def attachments(message: email.message.EmailMessage) -> dict[str, bytes]:
 def test_the_brief_arrives_with_figures_pdf_and_zip(tmp_path: Path, inbox) -> None:
     handler, port = inbox
     report = make_report(tmp_path)
-    outcome = deliver_report(make_settings(tmp_path, port), report, FIGURES, now=WHEN)
+    settings = make_settings(tmp_path, port, attach_lists=True)
+    outcome = deliver_report(settings, report, FIGURES, now=WHEN)
 
     assert outcome.sent_to == (ALICE, BOB)
     assert outcome.pending == () and outcome.already_had == ()
@@ -347,7 +376,7 @@ def test_the_brief_arrives_with_figures_pdf_and_zip(tmp_path: Path, inbox) -> No
     assert [m[0] for m in handler.messages] == ["reports@lgs.example"] * 2
 
     first, second = handler.parsed()
-    assert first["Subject"] == "LGS executive brief: 2011"
+    assert first["Subject"] == "LGS brief 2011 (to 9 Dec): net sales £8.12m, +16.0% on 2010"
     assert first["To"] == f"{ALICE}, {BOB}"
     assert first["Message-ID"] != second["Message-ID"]
     by_rcpt = {m[1][0]: email.message_from_bytes(m[2]) for m in handler.messages}
@@ -356,21 +385,23 @@ def test_the_brief_arrives_with_figures_pdf_and_zip(tmp_path: Path, inbox) -> No
 
     files = attachments(first)
     assert files["lgs-brief-2011.pdf"] == PDF
-    with zipfile.ZipFile(io.BytesIO(files["lgs-segments-2011.zip"])) as z:
+    with zipfile.ZipFile(io.BytesIO(files["lgs-action-lists-2011.zip"])) as z:
         assert sorted(z.namelist()) == ["cant_lose.csv", "champions.csv"]
         assert z.read("champions.csv") == CSVS["segments/champions.csv"]
 
     text, markup = bodies(first)
     shown, tags = html_text(markup)
     for body in (text, shown):
-        assert "£8.12m" in body and "+16.0% vs 2010" in body
+        assert "£8.12m" in body and "+16.0% vs 2010 (£7.00m)" in body
         # a ratio's change is in percentage points, as in the PDF
-        assert "21,663" in body and "16.3%" in body and "−4.1 pp vs 2010" in body
+        assert "21,663" in body and "16.3%" in body and "−4.1 pp vs 2010 (20.4%)" in body
         assert "Win back Can't Lose <customers>" in body
         assert "£123k" in body
         assert "data through 9 Dec 2011" in body
         assert "Fourth is not in the email" not in body
-    assert "Net sales: £8.12m (+16.0% vs 2010)" in text
+        assert "Attached: lgs-brief-2011.pdf, lgs-action-lists-2011.zip." in body
+    assert "- Net sales: £8.12m\n    ▲ +16.0% vs 2010 (£7.00m): better\n" in text
+    assert "- Cancellation rate: 16.3%\n    ▼ −4.1 pp vs 2010 (20.4%): better\n" in text
     # Recommendations are ordered by rank; data is text, never markup.
     assert text.index("Win back") < text.index("Grow the Netherlands") < text.index("Third")
     assert "customers" not in tags
@@ -387,7 +418,7 @@ def test_a_second_delivery_sends_nothing(tmp_path: Path, inbox) -> None:
     assert again.sent_to == () and again.already_had == (ALICE, BOB)
     assert "already had" in again.note
     assert len(handler.messages) == 2
-    log = show_report(tmp_path, "2011")["deliveries"]
+    log = logged_deliveries(tmp_path)
     assert sorted(d["recipient"] for d in log) == [ALICE, BOB]
     assert all(
         d["revision"] == 1 and d["message_id"].startswith("<lgs-brief.2011.r1.") for d in log
@@ -395,20 +426,23 @@ def test_a_second_delivery_sends_nothing(tmp_path: Path, inbox) -> None:
     assert list_outbox(tmp_path) == []
 
 
-def test_size_limit_leaves_the_csvs_in_the_archive(tmp_path: Path, inbox) -> None:
+def test_size_limit_leaves_the_lists_in_the_archive_and_says_where(tmp_path: Path, inbox) -> None:
     handler, port = inbox
     big = {f"segments/s{i}.csv": os.urandom(60_000).hex().encode() for i in range(3)}
     report = make_report(tmp_path, **big)
-    settings = make_settings(tmp_path, port, to=(ALICE,), max_size_mb=0.1)
+    settings = make_settings(tmp_path, port, to=(ALICE,), max_size_mb=0.1, attach_lists=True)
     deliver_report(settings, report, FIGURES, now=WHEN)
 
     (message,) = handler.parsed()
     assert set(attachments(message)) == {"lgs-brief-2011.pdf"}
     assert len(handler.messages[0][2]) <= 100_000
-    where = str(report.path.resolve() / "segments")
     text, markup = bodies(message)
-    assert "segment lists (5 CSV files) are not attached" in text
-    assert where in " ".join(text.split()) and where in html_text(markup)[0]
+    note = (
+        "The customer action lists (5 CSV files) (0.2 MB) are not attached, to keep this "
+        "email within the 0.1 MB limit; they are in the report archive: 2011/r1/segments/."
+    )
+    assert note in " ".join(text.split()) and note in html_text(markup)[0]
+    assert str(tmp_path) not in text + markup  # no server path
 
 
 def test_no_recipients_is_not_an_error(tmp_path: Path) -> None:
@@ -425,9 +459,25 @@ def test_no_recipients_is_not_an_error(tmp_path: Path) -> None:
 
 def test_recipients_without_a_host_name_the_variable(tmp_path: Path) -> None:
     report = make_report(tmp_path)
-    settings = Settings(email=EmailSettings(to=(ALICE,)))
+    settings = Settings(email=EmailSettings(to=(ALICE,), sender="reports@lgs.example"))
     with pytest.raises(ConfigError, match="LGS_SMTP_HOST"):
         deliver_report(settings, report, FIGURES, now=WHEN)
+
+
+@pytest.mark.parametrize("sender", ["", "lgs-reports@localhost"])
+def test_no_sender_or_one_at_localhost_is_refused_before_anything_is_sent(
+    tmp_path: Path, inbox, sender: str
+) -> None:
+    handler, port = inbox
+    report = make_report(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        deliver_report(make_settings(tmp_path, port, sender=sender), report, FIGURES, now=WHEN)
+    assert str(caught.value).startswith(
+        "[email] from: 'lgs-reports@localhost' cannot be the sender: mail servers refuse"
+        if sender
+        else "[email] to is set but [email] from is not: the brief is emailed and needs a sender"
+    )
+    assert handler.messages == [] and not (tmp_path / OUTBOX).exists()
 
 
 def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path: Path, inbox) -> None:
@@ -439,7 +489,7 @@ def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path: Path, inbox) -> None
     assert handler.messages == []
     preview = email.message_from_bytes(outcome.eml_path.read_bytes(), policy=email.policy.default)
     assert attachments(preview)["lgs-brief-2011.pdf"] == PDF
-    assert show_report(tmp_path, "2011")["deliveries"] == []
+    assert logged_deliveries(tmp_path) == []
 
 
 def test_email_kpis_read_exactly_as_the_pdf_kpi_cards(
@@ -468,22 +518,23 @@ def test_email_kpis_read_exactly_as_the_pdf_kpi_cards(
     shown, _ = html_text(markup)
     for kpi in figures["kpis"]:
         value, change = cards[kpi["key"]]
-        compared = kpi["comparison"]
+        yoy = kpi["comparisons"]["yoy"]
+        compared = f"{yoy['title']} ({formatting.kpi_value(yoy['value'], kpi['unit'])})"
         if kpi["key"] == "new_customers":  # as on the card: what the change compares
-            compared += ", new or returning after 1 month: 3,452 vs 3,354"
-        line = f"{kpi['label']}: {value} ({change} vs {compared})"
-        assert f"- {line}\n" in text
-        assert f"{kpi['label']} {value} {change} vs {compared}" in shown
+            compared = f"{yoy['title']}, new or returning after 1 month: 3,452 vs 3,354"
+        assert f"- {kpi['label']}: {value}\n    " in text
+        assert f" {change} vs {compared}" in text
+        assert f"{kpi['label']} {value} " in shown and f" {change} vs {compared}" in shown
     points = [k["key"] for k in figures["kpis"] if k["change_kind"] == "points"]
     assert points and all(cards[key][1].endswith(" pp") for key in points)
 
 
-def test_delivery_does_not_load_the_renderer() -> None:
-    """Sending mail must not pull in matplotlib or WeasyPrint (via lgs_reports.render)."""
+def test_mail_does_not_load_the_chart_or_pdf_libraries() -> None:
+    """Mail shares the brief's template environment, but not matplotlib or WeasyPrint."""
     code = (
-        "import sys, lgs_reports.delivery; "
-        "print(sorted(m for m in ('lgs_reports.render', 'matplotlib', 'weasyprint') "
-        "if m in sys.modules))"
+        "import sys, lgs_reports.mail; from lgs_reports.render import template_environment; "
+        "template_environment(None).get_template('email.html'); "
+        "print(sorted(m for m in ('matplotlib', 'weasyprint') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
@@ -493,14 +544,16 @@ def test_sample_data_is_flagged_in_the_subject(tmp_path: Path) -> None:
     figures = {**FIGURES, "sample_data": True}
     report = make_report(tmp_path, figures)
     message = build_message(make_settings(tmp_path), report, figures, now=WHEN)
-    assert message["Subject"] == "[SAMPLE DATA] LGS executive brief: 2011"
+    assert message["Subject"] == (
+        "[SAMPLE DATA] LGS brief 2011 (to 9 Dec): net sales £8.12m, +16.0% on 2010"
+    )
 
 
 def test_missing_figures_keys_still_make_an_email(tmp_path: Path) -> None:
     report = make_report(tmp_path, {})
     message = build_message(make_settings(tmp_path), report, {}, now=WHEN)
     text, _ = bodies(message)
-    assert message["Subject"] == "LGS executive brief: 2011"
+    assert message["Subject"] == "LGS brief 2011: the figures are in the PDF"
     assert "Headline figures" not in text and "lgs-brief-2011.pdf" in text
 
 
@@ -562,7 +615,7 @@ def test_subject_and_period_cannot_inject_headers(tmp_path: Path, inbox) -> None
     with pytest.raises(ConfigError, match=r"\[email\] subject"):
         deliver_report(settings, report, FIGURES, now=WHEN)
     figures = {**FIGURES, "period": {"label": "2011", "title": "2011\r\nBcc: evil@x.com"}}
-    with pytest.raises(BadInputError, match="period title"):
+    with pytest.raises(BadInputError, match=r"from figures\.json contains a line break"):
         deliver_report(make_settings(tmp_path, port), report, figures, now=WHEN)
     assert handler.messages == []
 
@@ -587,7 +640,7 @@ def test_server_down_then_up_delivers_once_from_the_outbox(tmp_path: Path, caplo
     assert entry.eml == tmp_path / OUTBOX / "2011-r1.eml"
     assert entry.pending == (ALICE, BOB)
     assert json.loads(entry.meta.read_text())["pending"] == [ALICE, BOB]
-    assert show_report(tmp_path, "2011")["deliveries"] == []  # still archived, not delivered
+    assert logged_deliveries(tmp_path) == []  # still archived, not delivered
 
     # At the start of a run: one attempt only, and no error that would stop the run.
     caplog.clear()
@@ -654,7 +707,7 @@ def test_one_refused_recipient_gets_it_later_and_the_other_only_once(tmp_path: P
     with pytest.raises(DeliveryError, match=r"not delivered to bob@lgs\.example .*450"):
         deliver_report(settings, report, FIGURES, now=WHEN)
     assert handler.recipients() == [ALICE]
-    assert [d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]] == [ALICE]
+    assert [d["recipient"] for d in logged_deliveries(tmp_path)] == [ALICE]
     (entry,) = list_outbox(tmp_path)
     assert (entry.pending, entry.sent) == ((BOB,), (ALICE,))
 
@@ -668,7 +721,7 @@ def test_one_refused_recipient_gets_it_later_and_the_other_only_once(tmp_path: P
     assert outcome.sent_to == (BOB,)
     assert deliver_pending(settings, tmp_path) == []
     assert sorted(handler.recipients()) == [ALICE, BOB]
-    assert sorted(d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]) == [
+    assert sorted(d["recipient"] for d in logged_deliveries(tmp_path)) == [
         ALICE,
         BOB,
     ]
@@ -749,7 +802,6 @@ def test_implicit_tls(tmp_path: Path, certificate) -> None:
 
 
 def test_concurrent_pending_delivery_skips_what_is_being_sent(tmp_path: Path) -> None:
-    from lgs_reports.archive import delivery_lock
 
     settings = make_settings(tmp_path, free_port(), to=(ALICE,))
     with pytest.raises(DeliveryError):
@@ -757,7 +809,7 @@ def test_concurrent_pending_delivery_skips_what_is_being_sent(tmp_path: Path) ->
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with delivery_lock(tmp_path, "2011", 1.0):
+        with RevisionStore(tmp_path).delivery_lock("2011", 1.0):
             held.set()
             release.wait(10)
 
@@ -828,7 +880,7 @@ def test_a_permanent_refusal_is_not_retried_a_temporary_one_is(tmp_path: Path, i
     assert caught.value.exit_code == EXIT_DELIVERY_PENDING
     (entry,) = list_outbox(tmp_path)
     assert (set(entry.pending), entry.unconfirmed) == ({ALICE, BOB}, {})
-    assert show_report(tmp_path, "2011")["deliveries"] == [] and handler.messages == []
+    assert logged_deliveries(tmp_path) == [] and handler.messages == []
 
     handler.refuse_for_good.clear()  # the operator fixed the mailbox: the next deliver sends
     handler.refuse.clear()
@@ -861,7 +913,7 @@ def test_the_intent_is_on_disk_while_the_server_takes_the_message(tmp_path: Path
         deliver_report(make_settings(tmp_path, port), make_report(tmp_path), FIGURES, now=WHEN)
     assert [set(u) for u in handler.seen_unconfirmed] == [{ALICE}, {BOB}]
     assert list_outbox(tmp_path) == []  # both results recorded: the entry is gone
-    logged = show_report(tmp_path, "2011")["deliveries"]
+    logged = logged_deliveries(tmp_path)
     assert [d["recipient"] for d in logged] == [ALICE, BOB]
 
 
@@ -880,7 +932,7 @@ def test_a_lost_answer_leaves_the_recipient_unconfirmed_never_sent_twice_unasked
         assert "lgs-reports deliver --resend-unconfirmed" in message
         (entry,) = list_outbox(tmp_path)
         assert (entry.pending, list(entry.unconfirmed), entry.sent) == ((ALICE,), [ALICE], (BOB,))
-        assert [d["recipient"] for d in show_report(tmp_path, "2011")["deliveries"]] == [BOB]
+        assert [d["recipient"] for d in logged_deliveries(tmp_path)] == [BOB]
 
         with pytest.raises(DeliveryError, match=r"unconfirmed for alice@lgs\.example"):
             deliver_pending(settings, tmp_path)  # reported again, not sent again
@@ -894,5 +946,5 @@ def test_a_lost_answer_leaves_the_recipient_unconfirmed_never_sent_twice_unasked
     assert len(alice) == 2  # sent again only when asked, with the same Message-ID
     assert alice[0]["Message-ID"] == alice[1]["Message-ID"]
     assert list_outbox(tmp_path) == []
-    logged = show_report(tmp_path, "2011")["deliveries"]
+    logged = logged_deliveries(tmp_path)
     assert sorted(d["recipient"] for d in logged) == [ALICE, BOB]

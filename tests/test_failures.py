@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from lgs_reports import archive, delivery
+from lgs_reports import disk
 from lgs_reports.errors import (
     EXIT_ARCHIVE,
     EXIT_DELIVERY_PENDING,
     EXIT_NOT_QUEUED,
     EXIT_TERMINATED,
 )
+from lgs_reports.mail import list_outbox
 from tests.test_delivery import Inbox, smtp_server
 from tests.test_report import smtp_on_localhost
 
@@ -187,14 +188,14 @@ def test_a_full_disk_at_the_write_seam(sampled, tmp_path, monkeypatch):
     output = tmp_path / "output"
     assert sampled(["--period", BEFORE, "--no-email"]).code == 0
     archived = tree(output)
-    write = archive._write_file
+    write = disk.write_file
 
     def full(path: Path, data: bytes) -> None:
         if path.suffix == ".pdf":
             raise OSError(errno.ENOSPC, ENOSPC)
         write(path, data)
 
-    monkeypatch.setattr(archive, "_write_file", full)
+    monkeypatch.setattr(disk, "write_file", full)
     code, out, err = sampled(["--period", PERIOD, "--no-email"])
     assert (code, out) == (EXIT_ARCHIVE, "")
     assert err.splitlines()[-1] == (
@@ -253,14 +254,14 @@ def test_archived_but_the_outbox_cannot_be_written_is_exit_7(
 @duckdb_only
 def test_the_outbox_at_the_write_seam(sampled, tmp_path, monkeypatch):
     output = tmp_path / "output"
-    write = delivery.atomic_write
+    write = disk.atomic_write
 
     def full(path: Path, data: bytes) -> None:
         if path.suffix == ".eml":
             raise OSError(errno.ENOSPC, ENOSPC)
         write(path, data)
 
-    monkeypatch.setattr(delivery, "atomic_write", full)
+    monkeypatch.setattr(disk, "atomic_write", full)
     inbox = Inbox()
     port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     with smtp_server(inbox, port):
@@ -276,7 +277,7 @@ def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeyp
     """The intent is written before DATA: if it cannot be, the message is not handed over."""
     output = tmp_path / "output"
     meta = output / ".outbox" / f"{PERIOD}-r1.json"
-    write = delivery.atomic_write
+    write = disk.atomic_write
 
     def full_after_queueing(path: Path, data: bytes) -> None:
         if path == meta and path.exists():
@@ -287,7 +288,7 @@ def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeyp
     port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     with smtp_server(inbox, port):
         with monkeypatch.context() as patch:
-            patch.setattr(delivery, "atomic_write", full_after_queueing)
+            patch.setattr(disk, "atomic_write", full_after_queueing)
             code, out, err = sampled(["--period", PERIOD])
         assert (code, out) == (EXIT_DELIVERY_PENDING, "")
         assert err.splitlines()[-1] == (
@@ -296,7 +297,7 @@ def test_a_disk_that_refuses_the_intent_sends_nothing(sampled, tmp_path, monkeyp
             f"it waits in {meta.with_suffix('.eml')}: then run `lgs-reports deliver`"
         )
         assert inbox.messages == []
-        (entry,) = delivery.list_outbox(output)
+        (entry,) = list_outbox(output)
         assert (entry.pending, entry.unconfirmed) == (("md@lgs.example",), {})
 
         code, out, err = sampled(["deliver"])  # space again
@@ -309,7 +310,7 @@ def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_p
     """The server took it, then the disk refused the delivery log: exit 4, and the next
     runs report the recipient as unconfirmed instead of sending it again."""
     output = tmp_path / "output"
-    write = archive.atomic_write
+    write = disk.atomic_write
 
     def full(path: Path, data: bytes) -> None:
         if path.name == "manifest.json":
@@ -320,7 +321,7 @@ def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_p
     port = smtp_on_localhost(monkeypatch, "md@lgs.example")
     with smtp_server(inbox, port):
         with monkeypatch.context() as patch:
-            patch.setattr(archive, "atomic_write", full)
+            patch.setattr(disk, "atomic_write", full)
             code, out, err = sampled(["--period", PERIOD])
         assert (code, out) == (EXIT_DELIVERY_PENDING, "")
         assert err.splitlines()[-1] == (
@@ -332,7 +333,7 @@ def test_sent_but_not_recorded_is_left_unconfirmed_not_sent_twice(sampled, tmp_p
             "a second copy)"
         )
         assert inbox.recipients() == ["md@lgs.example"]
-        (entry,) = delivery.list_outbox(output)
+        (entry,) = list_outbox(output)
         assert list(entry.unconfirmed) == ["md@lgs.example"]
 
         code, out, err = sampled(["deliver"])  # the disk is fine again
@@ -389,8 +390,8 @@ def test_sigterm_while_rendering_is_exit_143_and_changes_nothing(
 
 HALF_WRITE_THEN_WAIT = """
 import time
-from lgs_reports import archive
-write = archive._write_file
+from lgs_reports import disk
+write = disk.write_file
 def half_then_wait(path, data):
     if path.suffix == ".pdf":
         with open(path, "wb") as f:
@@ -398,7 +399,7 @@ def half_then_wait(path, data):
         print("half-written", file=sys.stderr, flush=True)
         time.sleep(600)
     write(path, data)
-archive._write_file = half_then_wait
+disk.write_file = half_then_wait
 """
 
 
@@ -475,7 +476,7 @@ def test_stopped_after_the_server_took_it_is_unconfirmed_and_sent_again_only_whe
         else:
             assert proc.returncode == -signal.SIGKILL
         assert inbox.recipients() == ["md@lgs.example"]
-        (entry,) = delivery.list_outbox(output)
+        (entry,) = list_outbox(output)
         assert list(entry.unconfirmed) == ["md@lgs.example"]
         manifest = json.loads((output / PERIOD / "r1" / "manifest.json").read_text())
         assert manifest["deliveries"] == []

@@ -32,8 +32,8 @@ from tests.test_delivery import Inbox, smtp_server
 PERIOD = "2011-11"
 HOLD_LOCK = """
 import sys, time
-from lgs_reports.archive import period_lock
-with period_lock(sys.argv[1], sys.argv[2], timeout=5):
+from lgs_reports.archive import RevisionStore
+with RevisionStore(sys.argv[1]).period_lock(sys.argv[2], timeout=5):
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -178,6 +178,7 @@ def smtp_on_localhost(monkeypatch, to: str) -> int:
     """Email settings for a plain SMTP server on a free local port; that port."""
     port = free_port()
     monkeypatch.setenv("LGS_EMAIL_TO", to)
+    monkeypatch.setenv("LGS_EMAIL_FROM", "LGS Reports <reports@lgs.example>")
     monkeypatch.setenv("LGS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("LGS_SMTP_PORT", str(port))
     monkeypatch.setenv("LGS_SMTP_SECURITY", "none")
@@ -188,6 +189,7 @@ def smtp_on_localhost(monkeypatch, to: str) -> int:
 def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
     inbox = Inbox()
     port = smtp_on_localhost(monkeypatch, "md@lgs.example, marketing@lgs.example")
+    monkeypatch.setenv("LGS_EMAIL_ATTACH_LISTS", "true")
     with smtp_server(inbox, port):
         code, _, err = sampled(["--period", PERIOD])
         assert code == 0, err
@@ -197,7 +199,7 @@ def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
     assert sorted(inbox.recipients()) == ["marketing@lgs.example", "md@lgs.example"]
     assert len(messages) == 2  # one per recipient, and nothing the second time
     message = messages[0]
-    assert PERIOD in message["Subject"] or "November 2011" in message["Subject"]
+    assert message["Subject"].startswith("[SAMPLE DATA] LGS brief Nov 2011: net sales £")
     parts = {p.get_filename(): p.get_payload(decode=True) for p in message.iter_attachments()}
     pdf_name = f"lgs-brief-{PERIOD}.pdf"
     assert parts[pdf_name] == (revision_dir(tmp_path, PERIOD) / pdf_name).read_bytes()
@@ -260,6 +262,7 @@ def test_a_run_killed_while_rendering_leaves_the_archive_as_it_was(sampled, tmp_
 
 def test_dry_run_writes_the_message_and_sends_nothing(sampled, tmp_path, monkeypatch):
     monkeypatch.setenv("LGS_EMAIL_TO", "md@lgs.example")
+    monkeypatch.setenv("LGS_EMAIL_FROM", "reports@lgs.example")
     code, _, err = sampled(["--period", PERIOD, "--dry-run"])
     assert code == 0, err
     eml = next(revision_dir(tmp_path, PERIOD).glob("*.eml"))
