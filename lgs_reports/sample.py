@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from lgs_reports.errors import LoadError
-from lgs_reports.load.readers import typed_rows
 from lgs_reports.load.loader import LoadResult, load_frames
+from lgs_reports.load.readers import typed_rows
 from lgs_reports.queries import execute
 from lgs_reports.warehouse import Warehouse
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from lgs_reports.analysis import Analysis, analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
-from lgs_reports.load.readers import COLUMNS
 from lgs_reports.load import load_file
+from lgs_reports.load.readers import COLUMNS
 from lgs_reports.periods import parse_period
 
 UK = "United Kingdom"

@@ -22,10 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgs_reports.load import readers
 from lgs_reports.errors import LoadError
+from lgs_reports.load import load_file, load_frames, readers
 from lgs_reports.load.readers import COLUMNS, detect, unescape_copy
-from lgs_reports.load import load_file, load_frames
 from tests.conftest import copy_escape, table_rows
 
 WHITE = " WHITE HANGING HEART T-LIGHT HOLDER"  # leading space, as in the real data

@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from lgs_reports.errors import LoadError
-from lgs_reports.load.readers import BLOCK_CHARS, PUBLIC_COLUMNS
 from lgs_reports.load import load_file
 from lgs_reports.load.loader import DUCKDB_ROW_GROUP
+from lgs_reports.load.readers import BLOCK_CHARS, PUBLIC_COLUMNS
 from tests.conftest import GOOD_LINE, table_rows
 
 BIG_ROWS = 300_000

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 
 import lgs_reports
-from lgs_reports.load.readers import COLUMNS
 from lgs_reports.load import load_file
+from lgs_reports.load.readers import COLUMNS
 from lgs_reports.queries import (
     QueryFileError,
     Reader,

@@ -31,9 +31,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from lgs_reports.errors import LoadError
+from lgs_reports.load.checks import Checked, Reject, check_batch
 from lgs_reports.load.readers import COLUMNS, InputFile, detect
 from lgs_reports.queries import execute, statement_sql
-from lgs_reports.load.checks import Checked, Reject, check_batch
 from lgs_reports.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
