@@ -39,13 +39,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import html
 import json
 import logging
 import os
 import re
 import shutil
-import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -63,6 +61,7 @@ STAGING = ".staging"
 LOCKS = ".locks"
 INDEX_JSON = "index.json"
 INDEX_HTML = "index.html"
+INDEX_TEMPLATE = "archive_index.html"
 MANIFEST_SCHEMA = 1
 
 # A period label becomes a folder name: no dots (so no "..", no hidden names).
@@ -641,33 +640,19 @@ def format_manifest(manifest: Mapping[str, Any]) -> str:
 
 
 def _index_html(reports: list[dict[str, Any]]) -> str:
-    def link(rel: str | None, text: str) -> str:
-        if not rel:
-            return html.escape(text)
-        href = urllib.parse.quote(rel, safe="/")
-        return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+    """``index.html`` (``templates/archive_index.html``): the newest period first."""
+    from lgs_reports.render import template_environment
 
-    rows = []
-    for r in reversed(reports):  # newest period label first
-        earlier = ", ".join(link(v["pdf"], f"r{v['revision']}") for v in r["revisions"][:-1]) or "–"
-        rows.append(
-            "<tr>"
-            f"<td>{html.escape(r['period'])}</td>"
-            f"<td>{link(r['pdf'], r['pdf'].rsplit('/', 1)[-1] if r['pdf'] else 'no PDF')}</td>"
-            f"<td>r{r['revision']}</td>"
-            f"<td>{html.escape(r['created_at'][:16].replace('T', ' '))}</td>"
-            f"<td>{html.escape(', '.join(r['delivered_to']) or '–')}</td>"
-            f"<td>{earlier}</td>"
-            "</tr>"
-        )
-    body = "\n".join(rows) or '<tr><td colspan="6">No briefs archived yet.</td></tr>'
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>LGS executive briefs</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border-bottom:1px solid #ccc;padding:.3em .8em;text-align:left}</style>"
-        "</head><body>\n<h1>LGS executive briefs</h1>\n<table>\n"
-        "<thead><tr><th>Period</th><th>Brief</th><th>Revision</th><th>Created</th>"
-        "<th>Delivered to</th><th>Earlier revisions</th></tr></thead>\n<tbody>\n"
-        f"{body}\n</tbody></table>\n</body></html>\n"
-    )
+    rows = [
+        {
+            "period": r["period"],
+            "pdf": r["pdf"],
+            "pdf_name": r["pdf"].rsplit("/", 1)[-1] if r["pdf"] else "no PDF",
+            "revision": r["revision"],
+            "created": r["created_at"][:16].replace("T", " "),
+            "delivered_to": r["delivered_to"],
+            "earlier": [(v["pdf"], f"r{v['revision']}") for v in r["revisions"][:-1]],
+        }
+        for r in reversed(reports)
+    ]
+    return template_environment().get_template(INDEX_TEMPLATE).render(rows=rows)
