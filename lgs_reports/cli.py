@@ -70,6 +70,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: What ``add_subparsers`` returns: each ``_*_command`` adds its command to it.
+Commands = argparse._SubParsersAction
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lgs-reports",
@@ -83,7 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(config=None, quiet=False, verbose=False)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    for add_command in (
+        _report_command,
+        _load_command,
+        _sample_command,
+        _status_command,
+        _archive_command,
+        _deliver_command,
+        _config_command,
+    ):
+        add_command(sub)
+    return parser
 
+
+def _report_command(sub: Commands) -> None:
     report = sub.add_parser(
         "report",
         help="build, archive and email the brief (the default command)",
@@ -104,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(report)
 
+
+def _load_command(sub: Commands) -> None:
     load = sub.add_parser(
         "load",
         help="load extracts (pg_dump .sql[.gz], .csv[.gz], .xlsx) into the warehouse",
@@ -131,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(load)
 
+
+def _sample_command(sub: Commands) -> None:
     sample = sub.add_parser(
         "sample",
         help="fill an empty warehouse with the generated sample data",
@@ -139,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(sample)
 
+
+def _status_command(sub: Commands) -> None:
     status = sub.add_parser(
         "status",
         help="show what the warehouse holds and the loads so far",
@@ -147,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(status)
 
+
+def _archive_command(sub: Commands) -> None:
     archive = sub.add_parser(
         "archive",
         help="list archived briefs or show one",
@@ -164,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(archive_show)
     _common(archive)
 
+
+def _deliver_command(sub: Commands) -> None:
     deliver = sub.add_parser(
         "deliver",
         help="send briefs waiting in the outbox",
@@ -177,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(deliver)
 
+
+def _config_command(sub: Commands) -> None:
     config = sub.add_parser(
         "config",
         help="print the effective settings (secrets masked)",
@@ -186,7 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--example", action="store_true", help="print the example file with every default"
     )
     _common(config)
-    return parser
 
 
 def _with_default_command(argv: Sequence[str]) -> list[str]:
