@@ -340,7 +340,13 @@ def _file_url(path: str | Path) -> str:
 
 
 def template_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """Jinja environment: the user's folder first (overrides), then the built-in templates."""
+    """Jinja environment: the user's folder first (overrides), then the built-in templates.
+
+    A built-in template is also ``default:NAME``, so that an override can extend the
+    template it replaces and change one block (``{% extends "default:_cover.html" %}``)
+    instead of copying it whole.
+    """
+    builtin = jinja2.FileSystemLoader(str(resource_dir("templates")))
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir:
         if not Path(templates_dir).is_dir():
@@ -349,7 +355,7 @@ def template_environment(templates_dir: str | Path | None = None) -> jinja2.Envi
                 "create it or leave the setting empty for the built-in templates"
             )
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
-    loaders.append(jinja2.FileSystemLoader(str(resource_dir("templates"))))
+    loaders += [builtin, jinja2.PrefixLoader({"default": builtin}, delimiter=":")]
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),

@@ -310,6 +310,27 @@ def test_a_user_template_overrides_the_built_in_one(tmp_path: Path, figures: dic
     assert tree.iter("section", "section-summary")  # everything else is built in
 
 
+def test_an_override_can_extend_the_built_in_template_and_change_one_block(
+    tmp_path: Path, figures: dict
+) -> None:
+    (tmp_path / "_cover.html").write_text(
+        '{% extends "default:_cover.html" %}\n'
+        '{% block cover_band %}<div class="cover-band"><img alt="logo">'
+        "<h1>Branded {{ brief.company }}</h1></div>{% endblock %}\n",
+        encoding="utf-8",
+    )
+    tree = parse(render_html(context(figures), templates_dir=tmp_path))
+    built_in = parse(render_html(context(figures)))
+    cover = tree.iter("section", "section-cover")[0]
+    assert cover.find("h1").text == "Branded London Gift Shop"
+    assert cover.iter("img")
+    # the blocks it leaves alone are the built-in ones: the facts and the contents
+    before = built_in.iter("section", "section-cover")[0]
+    assert cover.find("dl").text == before.find("dl").text
+    assert [a.text for a in cover.iter("a")] == [a.text for a in before.iter("a")]
+    assert len(cover.iter("a")) == len(SECTIONS) - 1
+
+
 def test_the_context_templates_dir_is_used_by_default(tmp_path: Path, figures: dict) -> None:
     (tmp_path / "brief.css").write_text("h1 { color: #123456; }\n", encoding="utf-8")
     html = render_html(context(figures, templates_dir=tmp_path))
