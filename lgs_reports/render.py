@@ -438,7 +438,7 @@ def url_fetcher(templates_dir: str | Path | None = None) -> Any:
     return _fetcher_class()(_allowed_roots(templates_dir))
 
 
-def _layout(html: str, context: BriefContext, templates_dir: str | Path | None = None) -> Any:
+def layout(html: str, context: BriefContext, templates_dir: str | Path | None = None) -> Any:
     """Lay the HTML out into pages (a WeasyPrint Document)."""
     import weasyprint
 
@@ -451,7 +451,7 @@ def _layout(html: str, context: BriefContext, templates_dir: str | Path | None =
     return document.render()
 
 
-def _write(document: Any, context: BriefContext) -> bytes:
+def write(document: Any, context: BriefContext) -> bytes:
     """The PDF bytes of a laid-out document: compressed, no random file identifier.
 
     The embedded font subsets carry a "modified" time that fontTools takes from
@@ -481,7 +481,7 @@ def render_pdf(
     html: str, *, context: BriefContext, templates_dir: str | Path | None = None
 ) -> bytes:
     """The brief's PDF from its HTML; the same HTML always gives the same bytes."""
-    return _write(_layout(html, context, templates_dir), context)
+    return write(layout(html, context, templates_dir), context)
 
 
 def render_brief(
@@ -509,7 +509,7 @@ def render_brief(
     with step("html", timings):
         html = render_html(context)
     with step("layout", timings):
-        document = _layout(html, context)
+        document = layout(html, context)
     with step("write", timings):
-        pdf = _write(document, context)
+        pdf = write(document, context)
     return html, pdf

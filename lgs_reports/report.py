@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import logging
 import platform
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lgs_reports
 from lgs_reports import errors
 from lgs_reports.config import Settings
 from lgs_reports.logs import step
 from lgs_reports.periods import Period, latest_complete_month, parse_period
-from lgs_reports.queries import run_query
-from lgs_reports.warehouse import Warehouse
+
+if TYPE_CHECKING:  # imported when used: the typesetter is forked before pandas and DuckDB load
+    from lgs_reports.typesetter import InProcessTypesetter
+    from lgs_reports.warehouse import Warehouse
 
 log = logging.getLogger("lgs_reports.report")
 
@@ -99,14 +102,34 @@ def build_brief(
     """Build, archive and (unless told not to) email the brief of ``period``.
 
     With email on, what sending needs is checked first (`mail.check_ready`): a
-    missing SMTP server stops the run before the warehouse is opened.
+    missing SMTP server stops the run before the warehouse is opened. The
+    typesetter is forked next, before anything starts a thread (`typesetter`).
     """
-    from lgs_reports.archive import RevisionStore
+    from lgs_reports import typesetter
 
     if email:
         from lgs_reports.mail import check_ready
 
         check_ready(settings, dry_run=dry_run)
+    with typesetter.start(settings.report.templates_dir or None) as pdf_maker:
+        return _build_brief(
+            settings, pdf_maker, period=period, output_dir=output_dir, email=email, dry_run=dry_run
+        )
+
+
+def _build_brief(
+    settings: Settings,
+    pdf_maker: InProcessTypesetter,
+    *,
+    period: str | None,
+    output_dir: Path,
+    email: bool,
+    dry_run: bool,
+) -> RunOutcome:
+    from lgs_reports.archive import RevisionStore
+    from lgs_reports.queries import run_query
+    from lgs_reports.warehouse import Warehouse
+
     run = RunInfo.start(settings, period)
     timings: dict[str, float] = {}
     with Warehouse.from_settings(settings) as warehouse:
@@ -125,7 +148,9 @@ def build_brief(
         with store.period_lock(chosen.label, settings.output.lock_timeout):
             if email and not dry_run:
                 _send_pending(settings, output_dir)
-            files, figures, fingerprint = _build(warehouse, settings, chosen, run, timings)
+            files, figures, fingerprint = _build(
+                warehouse, pdf_maker, settings, chosen, run, timings
+            )
             with step("archive", timings):
                 report = store.archive(
                     chosen.label,
@@ -149,38 +174,17 @@ def build_brief(
 
 def _build(
     warehouse: Warehouse,
+    pdf_maker: InProcessTypesetter,
     settings: Settings,
     period: Period,
     run: RunInfo,
     timings: dict[str, float],
 ) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
-    """Query → analyse → recommend → figures → draw → render → PDF: the archive's files."""
-    from lgs_reports.analysis import analyse
-    from lgs_reports.dataset import fetch
-    from lgs_reports.figures import build_figures, figures_json
-    from lgs_reports.recommendations import recommend
-    from lgs_reports.render import render_brief
-
-    with step("query", timings), warehouse.reader() as reader:
-        data = fetch(reader, period, rfm_window_days=settings.report.rfm_window_days)
-    with step("analyse", timings):
-        analysis = analyse(data, settings)
-    with step("recommend", timings):
-        recommendations = recommend(analysis)
-        figures = build_figures(analysis, recommendations)
-    _html, pdf = render_brief(
-        figures,
-        company=settings.report.company,
-        templates_dir=settings.report.templates_dir or None,
-        timings=timings,
-    )
-    files = {
-        f"lgs-brief-{period.label}.pdf": pdf,
-        "figures.json": figures_json(figures),
-        **analysis.segments.list_files(),
-    }
+    """Query → analyse → recommend → figures → draw → typeset: the archive's files."""
+    figures, files, raw_lines = _figures(warehouse, settings, period, timings)
+    pdf = pdf_maker.typeset(figures, company=settings.report.company, timings=timings)
     fingerprint = {  # what the brief was made from, and how this run went
-        "raw_lines": int(data.quality_all.at[0, "raw_lines"]),
+        "raw_lines": raw_lines,
         "first_transaction": figures["data_window"]["first_invoice"],
         "last_transaction": figures["data_window"]["last_invoice"],
         "loads": figures["data_quality"]["loads"],
@@ -191,7 +195,32 @@ def _build(
             "step_seconds": dict(timings),
         },
     }
-    return files, figures, fingerprint
+    return {f"lgs-brief-{period.label}.pdf": pdf, **files}, figures, fingerprint
+
+
+def _figures(
+    warehouse: Warehouse, settings: Settings, period: Period, timings: dict[str, float]
+) -> tuple[dict[str, Any], dict[str, bytes], int]:
+    """The figures document, the data files beside the PDF, and the raw lines counted.
+
+    The query results and the analyses are dropped on return: only the figures
+    (a few hundred kilobytes) live on while the charts are drawn and the PDF is made.
+    """
+    from lgs_reports.analysis import analyse
+    from lgs_reports.dataset import fetch
+    from lgs_reports.figures import build_figures, figures_json
+    from lgs_reports.recommendations import recommend
+
+    gc.freeze()  # pandas, DuckDB and the analyses' modules live to the end
+    with step("query", timings), warehouse.reader() as reader:
+        data = fetch(reader, period, rfm_window_days=settings.report.rfm_window_days)
+    with step("analyse", timings):
+        analysis = analyse(data, settings)
+    with step("recommend", timings):
+        recommendations = recommend(analysis)
+        figures = build_figures(analysis, recommendations)
+    files = {"figures.json": figures_json(figures), **analysis.segments.list_files()}
+    return figures, files, int(data.quality_all.at[0, "raw_lines"])
 
 
 def _send_pending(settings: Settings, output_dir: Path) -> None:
