@@ -448,8 +448,12 @@ NEW_SHARE = 0.05  # new products worth a recommendation: 5% of a year's net sale
 def slipping_accounts(a: Analysis) -> Iterator[Recommendation]:
     """Big accounts of the year before (the top 10% by net sales) whose net sales fell by 30%
     or more over the last 365 days, each by at least 0.25% of a year's net sales; accounts
-    already named for a country swing are left to that rule. At stake: their fall, carried
-    forward."""
+    already named for a country swing are left to that rule.
+
+    At stake, next 12 months: what the accounts still buying would lose if their spend kept
+    falling at the rate it fell (their last year's net sales times that rate), never more
+    than they still spend. An account that has stopped buying has nothing left to lose: it
+    is named as one to win back, with no amount at stake."""
     table, year_net = a.trailing_customers, _year_net(a)
     if table is None or year_net is None or a.dataset.trailing[1] is None:
         return
@@ -474,6 +478,15 @@ def slipping_accounts(a: Analysis) -> Iterator[Recommendation]:
     ]
     last, before_span = a.dataset.trailing
     assert before_span is not None
+    buying = slipping[slipping["net"] > 0]
+    stopped = len(slipping) - len(buying)
+    at_stake = float((buying["net"] * buying["fall"] / buying["previous_net"]).sum())
+    if not stopped:
+        gone = ""
+    elif len(slipping) == 1:
+        gone = " It has stopped buying: win it back."
+    else:
+        gone = f" {number(stopped)} of them {'has' if stopped == 1 else 'have'} stopped buying."
     yield Recommendation(
         key="slipping_accounts",
         title="Call the big accounts that are slipping",
@@ -482,16 +495,21 @@ def slipping_accounts(a: Analysis) -> Iterator[Recommendation]:
             f"before spent at least {percent(SLIP_SHARE, 0)} less in the last "
             f"{a.dataset.rfm_window_days} days: {join_names(calls)}"
             + _more(len(slipping) - LISTED)
-            + ". Have their account managers call them this month."
+            + f".{gone} Have their account managers call them this month."
         ),
         evidence=(
             f"the top 10% of {before_span.title}'s customers by net sales against "
             f"{last.title}: {number(len(slipping))} fell by {percent(SLIP_SHARE, 0)} or more "
             f"and by {money_short(SLIP_MATERIAL * year_net)} or more, "
-            f"{money_short(float(slipping['fall'].sum()))} in all"
+            f"{money_short(float(slipping['fall'].sum()))} in all; the "
+            f"{number(len(buying))} still buying spent {money_short(float(buying['net'].sum()))}"
+            " in the last year"
         ),
-        at_stake=float(slipping["fall"].sum()),
-        basis="the slipping accounts' fall in net sales over the last year, carried forward",
+        at_stake=at_stake if at_stake > 0 else None,
+        basis=(
+            "the next 12 months' loss if the accounts still buying keep falling at the rate "
+            "they fell (none for those that stopped)"
+        ),
     )
 
 

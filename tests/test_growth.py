@@ -457,8 +457,22 @@ def test_slipping_account_fires_on_a_30_percent_fall_of_a_big_account(warehouse,
     # year earlier, no off-peak month with sales a year earlier, one product (85123A) makes
     # the whole fall of the range, no new products, no cancellations
     assert [r.key for r in recs] == ["slipping_accounts"]
-    assert recs[0].at_stake == pytest.approx(300.0)
+    # at stake: the next 12 months if 601 keeps falling at its rate, 30% of the 700 it
+    # still spends
+    assert recs[0].at_stake == pytest.approx(210.0)
     assert "601" in recs[0].text and "602" not in recs[0].text
+    assert "stopped buying" not in recs[0].text
+
+
+def test_a_slipping_account_that_stopped_buying_is_named_with_nothing_at_stake(warehouse, tmp_path):
+    load_rows(warehouse, tmp_path, slip_rows(0), "slip")
+    recs = {r.key: r for r in recommend(analysis_of(warehouse, "2011-06"))}
+    # 601 spent 1000 the year before and nothing in the last year: nothing left to lose
+    slipping = recs["slipping_accounts"]
+    assert slipping.at_stake is None
+    assert "601 (United Kingdom, £1.0k to £0). It has stopped buying: win it back." in (
+        slipping.text
+    )
 
 
 @pytest.mark.parametrize(
