@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import lgs_reports
+from lgs_reports.action_lists import WORKBOOK
 from lgs_reports.analysis import Analysis
 from lgs_reports.periods import Span
 from lgs_reports.recommendations import Recommendation
@@ -286,13 +287,25 @@ def _segments(a: Analysis) -> dict[str, Any]:
             if s.backtest
             else None
         ),
+        "previous_covered": s.previous_covered,
+        "workbook": WORKBOOK,
+        "suggestions": {
+            "pool_size": s.suggestion_pool,
+            "min_support": s.suggestion_min_support,
+            "customers": s.suggested,
+        },
         "action_lists": [
             {
                 "segment": x.segment,
                 "action": x.action,
                 "customers": x.customers,
                 "monetary": _money(x.monetary),
+                "spend_lost": _money(x.spend_lost),
+                "order": x.order,
+                "do_not_mail": x.do_not_mail,
+                "suggested": x.suggested,
                 "csv": x.csv_file,
+                "shown": len(x.top),
                 "top": list(x.top),
             }
             for x in s.action_lists
