@@ -16,7 +16,7 @@ from lgs_reports.analyses.orders import InvoiceAmounts, invoice_amounts
 from lgs_reports.analyses.products import Products, products
 from lgs_reports.analyses.quality import DataQuality, data_quality
 from lgs_reports.analyses.retention import Retention, retention
-from lgs_reports.analyses.segments import Segments, segments
+from lgs_reports.analyses.segments import CustomerFacts, Segments, segments
 from lgs_reports.analyses.trend import Trend, monthly_trend
 from lgs_reports.config import Settings
 from lgs_reports.dataset import Dataset, side_key
@@ -84,6 +84,17 @@ def analyse(data: Dataset, settings: Settings) -> Analysis:
             action_for=settings.segment_action,
             priority=settings.report.priority_segments,
             top_rows=settings.report.action_list_rows,
+            facts=CustomerFacts(
+                orders=data.customer_orders,
+                top_products=data.top_products,
+                suggestions=data.suggestions,
+                previous_covered=(
+                    data.coverage.snapshot - 2 * dt.timedelta(days=data.rfm_window_days)
+                    >= data.coverage.first_data.date()
+                ),
+                min_support=settings.report.suggestion_min_support,
+                pool_size=data.suggestion_pool,
+            ),
             backtest=(
                 (backtest.snapshot, backtest.values, backtest.following) if backtest else None
             ),

@@ -5,7 +5,9 @@ comparisons cut to the same instants, the equal look-back of new customers, the
 trend window, the twelve months before the snapshot and the twelve before those,
 the RFM snapshots and the segment back-test) and runs the files in ``sql/``.
 Aggregation happens in SQL; the per-customer results are the RFM tables, each
-customer's sales for the back-test, and the sales per country and customer.
+customer's sales for the back-test, the sales per country and customer, and what the
+action lists add to each scored customer (spend a window earlier, order rhythm, biggest
+products, suggested next product).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from lgs_reports.queries import Reader
 MAX_LOOKBACK = 12  # months: new-customer counts compare on at most a year of look-back
 LARGEST_CORRECTIONS = 5
 LARGE_GUEST_ORDERS = 8
+# The candidates of a suggested next product: the window's best sellers. Pairs are counted
+# among them only, which keeps the suggestion query bounded (sql/suggested_products.sql).
+SUGGESTION_POOL = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +84,10 @@ class Dataset:
     previous_snapshot: dt.date
     backtest: Backtest | None  # None when the data does not reach back two windows
     rfm_window_days: int
+    customer_orders: pd.DataFrame  # customer_orders at the snapshot: spend before, rhythm
+    top_products: pd.DataFrame  # customer_top_products: each customer's three biggest
+    suggestions: pd.DataFrame  # suggested_products: each customer's next product, if any
+    suggestion_pool: int  # how many best sellers the suggestions choose from
     corrections: pd.DataFrame  # largest_corrections of the period
     products: pd.DataFrame  # product_sales: the period against yoy (if any)
     own_products: pd.DataFrame | None  # the whole period alone, when yoy cut its side short
@@ -119,8 +128,9 @@ def data_window(reader: Reader) -> tuple[pd.DataFrame, dt.datetime, dt.datetime]
 def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
     """Run every query of the brief for ``period``; PeriodError if it has no data.
 
-    The queries are submitted slowest first (the RFM tables), so that with two
-    connections they run side by side while the quick ones fill in around them.
+    The queries are submitted slowest first (the action lists' products and suggestions,
+    then the RFM tables), so that with two connections they run side by side while the
+    quick ones fill in around them.
     """
     window, first, last = data_window(reader)
     coverage = Coverage(period, first, last)
@@ -139,6 +149,7 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         "end": coverage.end_instant,
     }
 
+    customer_orders, top_products, suggestions = _list_facts(reader, snapshot, rfm_window_days)
     rfm = _rfm(reader, snapshot, rfm_window_days)
     rfm_previous = _rfm(reader, previous_snapshot, rfm_window_days)
     backtest_snapshot = snapshot - dt.timedelta(days=rfm_window_days)
@@ -245,6 +256,10 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
             Backtest(backtest[0], backtest[1].result(), backtest[2].result()) if backtest else None
         ),
         rfm_window_days=rfm_window_days,
+        customer_orders=customer_orders.result(),
+        top_products=top_products.result(),
+        suggestions=suggestions.result(),
+        suggestion_pool=SUGGESTION_POOL,
         corrections=corrections.result(),
         products=products.result(),
         own_products=own_products.result() if own_products else None,
@@ -345,6 +360,22 @@ def _rfm(reader: Reader, snapshot: dt.date, window_days: int) -> Future[pd.DataF
     at = _midnight(snapshot)
     return reader.submit(
         "rfm_values", snapshot=at, window_start=at - dt.timedelta(days=window_days)
+    )
+
+
+def _list_facts(
+    reader: Reader, snapshot: dt.date, window_days: int
+) -> tuple[Future[pd.DataFrame], Future[pd.DataFrame], Future[pd.DataFrame]]:
+    """What the action lists add to the customers scored at ``snapshot``: their spend in the
+    window before, order rhythm and last order; their biggest products; a suggestion."""
+    at = _midnight(snapshot)
+    window = {"snapshot": at, "window_start": at - dt.timedelta(days=window_days)}
+    return (
+        reader.submit(
+            "customer_orders", **window, previous_start=at - 2 * dt.timedelta(days=window_days)
+        ),
+        reader.submit("customer_top_products", **window),
+        reader.submit("suggested_products", **window, pool_size=SUGGESTION_POOL),
     )
 
 

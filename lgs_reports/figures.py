@@ -16,11 +16,13 @@ import math
 from typing import Any
 
 import lgs_reports
+from lgs_reports.action_lists import WORKBOOK
 from lgs_reports.analysis import Analysis
 from lgs_reports.periods import Span
 from lgs_reports.recommendations import Recommendation
 
 SCHEMA = "lgs-reports/figures/2"
+CODES_LISTED = 24  # non-product codes the brief lists one by one; the rest in one line
 
 
 def _money(value: float | None) -> float | None:
@@ -165,6 +167,7 @@ def _month(m: Any) -> dict[str, Any]:
         "product_cancelled": _money(m.product_cancelled),
         "fee_value": _money(m.fee_value),
         "correction_value": _money(m.correction_value),
+        "fees_and_corrections": _money(m.fee_value + m.correction_value),
         "placed_orders": m.placed_orders,
         "cancelled_orders": m.cancelled_orders,
         "cancellation_rate": _ratio(m.cancellation_rate),
@@ -220,11 +223,17 @@ def _country(r: Any) -> dict[str, Any]:
 
 def _countries(a: Analysis) -> dict[str, Any]:
     c = a.countries
+    listed = sum(r.active_customers for r in c.rows)  # a customer in two countries twice
+    active = next((k.value for k in a.kpis if k.key == "active_customers"), None)
+    customers = int(active) if active is not None else listed
     return {
         "comparison": c.comparison,
         "total_net": _money(c.total_net),
         "previous_total_net": _money(c.previous_total_net),
         "total_change": _ratio(c.total_change),
+        "total_orders": sum(r.placed_orders for r in c.rows),
+        "total_customers": customers,
+        "customers_in_several": listed - customers,
         "count": c.countries,
         "rows": [_country(r) for r in c.rows],
         "all": [_country(r) for r in c.all_rows],
@@ -270,6 +279,7 @@ def _segments(a: Analysis) -> dict[str, Any]:
                         "window_net": _money(x.window_net),
                         "following_net": _money(x.following_net),
                         "loss_share": _ratio(x.loss_share),
+                        "change": _ratio(-x.loss_share if x.loss_share is not None else None),
                     }
                     for x in s.backtest.losses
                 ],
@@ -277,13 +287,25 @@ def _segments(a: Analysis) -> dict[str, Any]:
             if s.backtest
             else None
         ),
+        "previous_covered": s.previous_covered,
+        "workbook": WORKBOOK,
+        "suggestions": {
+            "pool_size": s.suggestion_pool,
+            "min_support": s.suggestion_min_support,
+            "customers": s.suggested,
+        },
         "action_lists": [
             {
                 "segment": x.segment,
                 "action": x.action,
                 "customers": x.customers,
                 "monetary": _money(x.monetary),
+                "spend_lost": _money(x.spend_lost),
+                "order": x.order,
+                "do_not_mail": x.do_not_mail,
+                "suggested": x.suggested,
                 "csv": x.csv_file,
+                "shown": len(x.top),
                 "top": list(x.top),
             }
             for x in s.action_lists
@@ -296,13 +318,19 @@ def _counts(q: Any) -> dict[str, Any]:
     return {k: (_money(v) if isinstance(v, float) else v) for k, v in values.items()}
 
 
+def _kinds(q: Any) -> dict[str, Any]:
+    """A span's cancellation kinds, with fees and corrections together (what net sales
+    carry besides the customers' own cancellations)."""
+    return {**_counts(q), "fees_and_corrections": _money(q.fee_value + q.correction_value)}
+
+
 def _cancellations(a: Analysis) -> dict[str, Any]:
     """The three kinds of cancellation (and the invoices that are not orders), period and
     whole warehouse, with the period's largest corrections."""
     q = a.quality
     return {
-        "period": _counts(q.cancellations),
-        "warehouse": _counts(q.cancellations_all),
+        "period": _kinds(q.cancellations),
+        "warehouse": _kinds(q.cancellations_all),
         "largest_corrections": [
             {
                 "invoice_no": c.invoice_no,
@@ -310,6 +338,7 @@ def _cancellations(a: Analysis) -> dict[str, Any]:
                 "stock_code": c.stock_code,
                 "description": c.description,
                 "quantity": c.quantity,
+                "units": -c.quantity,
                 "amount": _money(c.amount),
                 "customer_id": c.customer_id,
                 "placed_invoice": c.placed_invoice,
@@ -342,6 +371,8 @@ def _quality(a: Analysis) -> dict[str, Any]:
             {"stock_code": code, "lines": lines, "value": _money(value)}
             for code, lines, value in q.non_product_codes
         ],
+        "non_product_codes_listed": min(len(q.non_product_codes), CODES_LISTED),
+        "other_non_product_codes": _other_codes(q.non_product_codes[CODES_LISTED:]),
         "loads": [
             {
                 "load_id": x.load_id,
@@ -355,6 +386,15 @@ def _quality(a: Analysis) -> dict[str, Any]:
             }
             for x in q.loads
         ],
+    }
+
+
+def _other_codes(codes: tuple[tuple[str, int, float], ...]) -> dict[str, Any]:
+    """The non-product codes the brief does not list, summed."""
+    return {
+        "codes": len(codes),
+        "lines": sum(lines for _, lines, _ in codes),
+        "value": _money(sum(value for _, _, value in codes)),
     }
 
 
@@ -401,11 +441,12 @@ def _bridge(a: Analysis) -> dict[str, Any] | None:
     }
 
 
-def _account(x: Any) -> dict[str, Any]:
+def _account(x: Any, total_net: float) -> dict[str, Any]:
     return {
         "customer_id": x.customer_id,
         "country": x.country,
         "net": _money(x.net),
+        "share": _ratio(x.net / total_net) if total_net else None,
         "previous_net": _money(x.previous_net),
         "change": _money(x.change),
         "relative_change": _ratio(x.relative_change),
@@ -419,11 +460,11 @@ def _accounts(a: Analysis) -> dict[str, Any]:
     return {
         "total_net": _money(x.total_net),
         "customers": x.customers,
-        "top": [_account(r) for r in x.top],
+        "top": [_account(r, x.total_net) for r in x.top],
         "top_share": _ratio(x.top_share),
         "decile": x.decile,
         "decile_share": _ratio(x.decile_share),
-        "watch": [_account(r) for r in x.watch],
+        "watch": [_account(r, x.total_net) for r in x.watch],
         "watch_pool": x.watch_pool,
         "guest_orders": {
             "p99": _money(x.p99),
@@ -473,12 +514,14 @@ def _retention(a: Analysis) -> dict[str, Any]:
 
 
 def _product(x: Any) -> dict[str, Any]:
+    previous = x.previous_net
     return {
         "stock_code": x.stock_code,
         "description": x.description,
         "net": _money(x.net),
-        "previous_net": _money(x.previous_net),
+        "previous_net": _money(previous),
         "change": _money(x.change),
+        "relative_change": _ratio(x.change / previous) if previous and previous > 0 else None,
         "first_sold": _iso(x.first_sold),
         "product_cancelled": _money(x.product_cancelled),
         "product_lines": x.product_lines,
@@ -496,6 +539,7 @@ def _products(p: Any) -> dict[str, Any]:
         "new": {
             "codes": p.new_codes,
             "net": _money(p.new_net),
+            "share": _ratio(p.new_net / p.net) if p.net else None,
             "lookback_short": p.new_lookback_short,
             "top": [_product(x) for x in p.new_top],
         },
@@ -511,6 +555,12 @@ def _products(p: Any) -> dict[str, Any]:
                 "price": _money(v.price),
                 "volume": _money(v.volume),
                 "mix": _money(v.mix),
+                "value_change": _money(v.value - v.previous_value),
+                "relative_change": _ratio(v.value / v.previous_value - 1),
+                "units_change": _ratio(v.units / v.previous_units - 1),
+                "price_share": _ratio(v.price / v.previous_value),
+                "volume_share": _ratio(v.volume / v.previous_value),
+                "mix_share": _ratio(v.mix / v.previous_value),
             }
             if v
             else None

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lgs_reports.analyses.kpis import headline_kpis, totals_from
-from lgs_reports.analyses.segments import score, segments
+from lgs_reports.analyses.segments import LOSS_ORDERED, CustomerFacts, score, segments
 from lgs_reports.analyses.trend import monthly_trend
 from lgs_reports.config import SEGMENTS
 from lgs_reports.periods import Coverage, parse_period
@@ -84,11 +84,42 @@ def test_scores_are_quintiles_in_which_ties_share_a_score(rows, shuffle):
     )
 
 
+def facts_of(values: pd.DataFrame, spent_before: list[float]) -> CustomerFacts:
+    """What the action lists add, for these customers: the spend of the window before (as
+    many values as customers, repeated), no products and no suggestions."""
+    ids = values["customer_id"].tolist()
+    previous = [spent_before[i % len(spent_before)] for i in range(len(ids))]
+    return CustomerFacts(
+        orders=pd.DataFrame(
+            {
+                "customer_id": ids,
+                "previous_monetary": previous,
+                "days_between": [None] * len(ids),
+                "last_order_value": values["monetary"].abs().tolist(),
+            }
+        ),
+        top_products=pd.DataFrame(
+            columns=["customer_id", "rank", "stock_code", "description", "net"]
+        ),
+        suggestions=pd.DataFrame(
+            columns=["customer_id", "stock_code", "description", "paired_with", "support"]
+        ),
+        previous_covered=True,
+        min_support=3,
+        pool_size=100,
+    )
+
+
 @FAST
-@given(now=customers, before=customers)
-def test_segment_counts_add_up_to_the_customers_scored(now, before):
+@given(
+    now=customers,
+    before=customers,
+    spent_before=st.lists(st.floats(0, 60_000).map(lambda v: round(v, 2)), min_size=1),
+)
+def test_segment_counts_add_up_to_the_customers_scored(now, before, spent_before):
+    values = value_table(now)
     result = segments(
-        value_table(now),
+        values,
         value_table(before, first_id=10_020),
         snapshot=dt.date(2011, 12, 1),
         previous_snapshot=dt.date(2011, 11, 1),
@@ -96,6 +127,7 @@ def test_segment_counts_add_up_to_the_customers_scored(now, before):
         action_for=lambda s: f"do {s}",
         priority=("Champions", "At Risk"),
         top_rows=5,
+        facts=facts_of(values, spent_before),
     )
     assert sum(s.customers for s in result.summary) == len(now) == result.customers
     assert [s.segment for s in result.summary] == list(SEGMENTS)
@@ -108,10 +140,19 @@ def test_segment_counts_add_up_to_the_customers_scored(now, before):
     ids_now = {10_000 + i for i in range(len(now))}
     ids_before = {10_020 + i for i in range(len(before))}
     assert lapsed == len(ids_before - ids_now)
-    # every CSV row has its segment's action, and the files together list everyone once
+    # the CSVs together list everyone once, beside one workbook
     files = result.list_files()
-    assert len(files) == 10
-    assert sum(content.decode().count("\n") - 1 for content in files.values()) == len(now)
+    csvs = [content for name, content in files.items() if name.endswith(".csv")]
+    assert len(csvs) == 10 and "segments/action-lists.xlsx" in files
+    assert sum(content.decode().count("\n") - 1 for content in csvs) == len(now)
+    # each list in its order (ties by customer id), everyone flagged who spent nothing net
+    for segment in SEGMENTS:
+        rows = result.list_of(segment)
+        key = "spend_lost" if segment in LOSS_ORDERED else "monetary"
+        order = list(zip(-rows[key], rows["customer_id"], strict=True))
+        assert order == sorted(order)
+        assert (rows["do_not_mail"] == (rows["monetary"] <= 0)).all()
+        assert (rows["action"] == f"do {segment}").all()
 
 
 months = st.lists(

@@ -69,10 +69,13 @@ def test_the_brief_is_archived_with_its_figures_and_csvs(sampled, tmp_path):
     assert "SAMPLE DATA" in text.upper()
     csvs = sorted(p.name for p in (folder / "segments").glob("*.csv"))
     assert len(csvs) == 10 and "champions.csv" in csvs
+    assert (folder / "segments" / "action-lists.xlsx").is_file()
     header = (folder / "segments" / "champions.csv").read_text().splitlines()[0]
     assert header == (
-        "customer_id,country,first_purchase,last_purchase,recency,frequency,monetary,r,f,m,segment,"
-        "previous_segment,action"
+        "customer_id,country,first_purchase,last_purchase,recency,frequency,monetary,"
+        "previous_monetary,change,days_between_orders,last_order_value,product_1_code,product_1,"
+        "product_2_code,product_2,product_3_code,product_3,suggested_code,suggested_product,"
+        "suggested_with,suggested_orders,r,f,m,segment,previous_segment,action,do_not_mail"
     )
     import hashlib
 

@@ -1,5 +1,12 @@
 """RFM segments: the ten segments from R and F scores, their summaries, the action lists,
-and the migration between the previous snapshot and this one."""
+and the migration between the previous snapshot and this one.
+
+An action list (BRIEF_SPEC, "Segment action list") is every customer of a segment with what
+a campaign needs to write to them: spend now and a window earlier, order rhythm, last order,
+biggest products, a suggested next product, the segment's action, and a flag on customers
+whose net sales are zero or negative (not to be mailed). At Risk, Can't Lose and About to
+Sleep are ordered by the spend they lost, the others by their net sales.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +17,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from lgs_reports.action_lists import COLUMNS, WORKBOOK, csv_bytes, records, workbook_bytes
 from lgs_reports.config import SEGMENTS, segment_key
 
 NOT_SCORED = "Not scored"  # no placed invoice in the window before the previous snapshot
 LAPSED = "Lapsed"  # scored before, no placed invoice in the window now
-
-CSV_COLUMNS = (
-    "customer_id",
-    "country",
-    "first_purchase",
-    "last_purchase",
-    "recency",
-    "frequency",
-    "monetary",
-    "r",
-    "f",
-    "m",
-    "segment",
-    "previous_segment",
-    "action",
-)
+# ordered by the spend they lost (previous monetary - monetary), the others by monetary
+LOSS_ORDERED = ("At Risk", "Can't Lose", "About to Sleep")
+TOP_PRODUCTS = 3
 
 
 def segment_of(r: int, f: int) -> str:
@@ -66,8 +61,31 @@ class ActionList:
     action: str
     customers: int
     monetary: float
-    top: tuple[dict, ...]  # the first rows of the CSV, as dicts
+    top: tuple[dict, ...]  # the first rows of the list, as dicts
     csv_file: str
+    order: str  # "spend_lost" or "monetary": what the list is ordered by, largest first
+    do_not_mail: int  # customers flagged: net sales zero or negative
+    suggested: int  # customers with a suggested next product
+    spend_lost: float | None  # the segment's previous monetary - monetary; None: not covered
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerFacts:
+    """What the action lists add to the scored customers, from the warehouse.
+
+    ``orders``: customer_orders (previous monetary, days between orders, last order value);
+    ``top_products``: customer_top_products; ``suggestions``: suggested_products, of which
+    those below ``min_support`` orders are dropped. ``previous_covered``: the data covers the
+    whole window before the RFM window, so that previous monetary is what they spent, not
+    what the data happens to hold (else it is left empty and no list is ordered by it).
+    """
+
+    orders: pd.DataFrame
+    top_products: pd.DataFrame
+    suggestions: pd.DataFrame
+    previous_covered: bool
+    min_support: int
+    pool_size: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,19 +134,32 @@ class Segments:
     summary: tuple[SegmentSummary, ...]  # the ten segments in the spec's order
     action_lists: tuple[ActionList, ...]  # the priority segments, in the configured order
     migration: Migration
-    table: pd.DataFrame  # every scored customer with CSV_COLUMNS, ordered for the CSVs
+    table: pd.DataFrame  # every scored customer, segment by segment in list order
     backtest: SegmentBacktest | None  # None when the data does not reach back two windows
     migration_covered: bool = True  # False: the data starts inside the previous window
+    previous_covered: bool = True  # False: the data starts inside the window before
+    suggestion_pool: int = 0  # best sellers a suggestion is chosen from
+    suggestion_min_support: int = 1  # the fewest orders a suggestion shares with the customer's
 
     def summary_of(self, segment: str) -> SegmentSummary:
         return next(s for s in self.summary if s.segment == segment)
 
+    @property
+    def suggested(self) -> int:
+        """Customers with a suggested next product."""
+        return int(self.table["suggested_code"].notna().sum())
+
+    def list_of(self, segment: str) -> pd.DataFrame:
+        """The segment's action list, in its order."""
+        return self.table[self.table["segment"] == segment]
+
     def list_files(self) -> dict[str, bytes]:
-        """One CSV per segment (header only when empty), ready for a mailing tool."""
-        files = {}
-        for segment in SEGMENTS:
-            rows = self.table[self.table["segment"] == segment]
-            files[csv_name(segment)] = rows.to_csv(index=False, lineterminator="\n").encode()
+        """One CSV per segment (header only when empty), ready for a mailing tool, and one
+        workbook with a sheet per segment for the people who open them in Excel."""
+        lists = {segment: records(self.list_of(segment)) for segment in SEGMENTS}
+        files = {csv_name(segment): csv_bytes(rows) for segment, rows in lists.items()}
+        as_of = dt.datetime.combine(self.snapshot, dt.time())
+        files[WORKBOOK] = workbook_bytes(lists, as_of=as_of)
         return files
 
 
@@ -196,6 +227,7 @@ def segments(
     action_for: Callable[[str], str],
     priority: Sequence[str],
     top_rows: int,
+    facts: CustomerFacts,
     backtest: tuple[dt.date, pd.DataFrame, pd.DataFrame] | None = None,
     previous_covered: bool = True,
 ) -> Segments:
@@ -203,7 +235,7 @@ def segments(
     back-test the segments one window earlier (``backtest``: its snapshot, the rfm_values
     there, and customer_sales from it to ``snapshot``). ``previous_covered``: the data
     covers the whole window before ``previous_snapshot``, so that migration compares like
-    with like."""
+    with like. ``facts``: what the action lists add to each customer."""
     current = scored(values, snapshot, window_days)
     before = scored(previous_values, previous_snapshot, window_days)
     previous_of = before.set_index("customer_id")["segment"]
@@ -211,14 +243,10 @@ def segments(
         current["customer_id"].map(previous_of).astype("string").fillna(NOT_SCORED)
     )
     current["action"] = current["segment"].map({s: action_for(s) for s in SEGMENTS})
-    table = (
-        current.sort_values(["monetary", "customer_id"], ascending=[False, True])
-        .loc[:, list(CSV_COLUMNS)]
-        .reset_index(drop=True)
-    )
     for column in ("first_purchase", "last_purchase"):
-        table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
-    table["monetary"] = table["monetary"].round(2)
+        current[column] = pd.to_datetime(current[column]).dt.strftime("%Y-%m-%d")
+    current["monetary"] = current["monetary"].round(2)
+    table = action_table(with_facts(current, facts), facts.previous_covered)
     total_customers = len(table)
     total_monetary = float(table["monetary"].sum())
     of_segment = {segment: rows for segment, rows in table.groupby("segment", observed=True)}
@@ -245,15 +273,8 @@ def segments(
         )
     summary_of = {s.segment: s for s in summary}
     action_lists = [
-        ActionList(
-            segment=segment,
-            action=summary_of[segment].action,
-            customers=summary_of[segment].customers,
-            monetary=summary_of[segment].monetary,
-            top=tuple(
-                _plain(r) for r in of_segment.get(segment, empty).head(top_rows).to_dict("records")
-            ),
-            csv_file=summary_of[segment].csv_file,
+        action_list(
+            summary_of[segment], of_segment.get(segment, empty), top_rows, facts.previous_covered
         )
         for segment in priority
     ]
@@ -268,6 +289,77 @@ def segments(
         table=table,
         backtest=None if backtest is None else segment_backtest(*backtest, window_days),
         migration_covered=previous_covered,
+        previous_covered=facts.previous_covered,
+        suggestion_pool=facts.pool_size,
+        suggestion_min_support=facts.min_support,
+    )
+
+
+def with_facts(current: pd.DataFrame, facts: CustomerFacts) -> pd.DataFrame:
+    """The scored customers with the action lists' columns: spend a window earlier and its
+    change, days between orders, last order value, biggest products, suggested product and
+    the do-not-mail flag. Money is rounded to the penny, as the lists show it."""
+    orders = facts.orders.set_index("customer_id")
+    ids = current["customer_id"]
+    table = current.copy()
+    if facts.previous_covered:
+        previous = ids.map(orders["previous_monetary"]).astype("float64").fillna(0.0).round(2)
+        table["previous_monetary"] = previous
+        table["change"] = (table["monetary"] - previous).round(2)
+        table["spend_lost"] = (previous - table["monetary"]).round(2)
+    else:
+        for column in ("previous_monetary", "change", "spend_lost"):
+            table[column] = pd.Series(np.nan, index=table.index, dtype="float64")
+    table["days_between_orders"] = ids.map(orders["days_between"]).astype("float64").round(1)
+    table["last_order_value"] = ids.map(orders["last_order_value"]).astype("float64").round(2)
+    products = facts.top_products
+    for rank in range(1, TOP_PRODUCTS + 1):
+        ranked = products[products["rank"] == rank].set_index("customer_id")
+        table[f"product_{rank}_code"] = ids.map(ranked["stock_code"]).astype("string")
+        table[f"product_{rank}"] = ids.map(ranked["description"]).astype("string")
+    kept = facts.suggestions[facts.suggestions["support"] >= facts.min_support]
+    suggested = kept.set_index("customer_id")
+    table["suggested_code"] = ids.map(suggested["stock_code"]).astype("string")
+    table["suggested_product"] = ids.map(suggested["description"]).astype("string")
+    table["suggested_with"] = ids.map(suggested["paired_with"]).astype("string")
+    table["suggested_orders"] = ids.map(suggested["support"]).astype("Int64")
+    table["do_not_mail"] = table["monetary"] <= 0
+    return table
+
+
+def action_table(table: pd.DataFrame, previous_covered: bool) -> pd.DataFrame:
+    """Every customer, segment by segment in the spec's order, each segment in list order:
+    the spend lost, largest first, for the segments losing customers (when the data covers
+    the window before), else net sales, largest first; ties by customer id."""
+    parts = []
+    for segment in SEGMENTS:
+        rows = table[table["segment"] == segment]
+        key = list_order(segment, previous_covered)
+        parts.append(rows.sort_values([key, "customer_id"], ascending=[False, True]))
+    columns = [c.key for c in COLUMNS] + ["spend_lost"]
+    return pd.concat(parts).loc[:, columns].reset_index(drop=True)
+
+
+def list_order(segment: str, previous_covered: bool) -> str:
+    """The column a segment's list is ordered by, largest first."""
+    return "spend_lost" if segment in LOSS_ORDERED and previous_covered else "monetary"
+
+
+def action_list(
+    summary: SegmentSummary, rows: pd.DataFrame, top_rows: int, previous_covered: bool
+) -> ActionList:
+    """A priority segment's list as the brief shows it: its first rows and its counts."""
+    return ActionList(
+        segment=summary.segment,
+        action=summary.action,
+        customers=summary.customers,
+        monetary=summary.monetary,
+        top=tuple(_plain(r) for r in rows.head(top_rows).to_dict("records")),
+        csv_file=summary.csv_file,
+        order=list_order(summary.segment, previous_covered),
+        do_not_mail=int(rows["do_not_mail"].sum()),
+        suggested=int(rows["suggested_code"].notna().sum()),
+        spend_lost=round(float(rows["spend_lost"].sum()), 2) if previous_covered else None,
     )
 
 
@@ -299,12 +391,13 @@ def segment_backtest(
 
 
 def _plain(row: dict) -> dict:
-    """A CSV row as JSON-ready Python values."""
+    """A list row as JSON-ready Python values (missing values as None)."""
     out = {}
     for key, value in row.items():
         if hasattr(value, "item"):
             value = value.item()
-        out[key] = None if value is pd.NA else value
+        missing = value is pd.NA or (isinstance(value, float) and np.isnan(value))
+        out[key] = None if missing else value
     return out
 
 

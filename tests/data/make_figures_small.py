@@ -41,6 +41,7 @@ def anonymise(figures: dict[str, Any]) -> dict[str, Any]:
 
     for action_list in figures["segments"]["action_lists"]:
         action_list["top"] = action_list["top"][:ROWS_KEPT]
+        action_list["shown"] = len(action_list["top"])
     collect(figures)
 
     def account(match: re.Match[str]) -> str:
