@@ -534,3 +534,9 @@ def test_real_suggestions_match_a_brute_force_count(real, customer):
     # the largest support, then the candidate's code, then the code of the product it is with
     (code, paired), orders = min(support.items(), key=lambda item: (-item[1], item[0]))
     assert suggested.tolist() == [code, paired, orders]
+
+
+def test_mail_attaches_the_workbook_the_lists_are_written_to():
+    from lgs_reports.mail import message
+
+    assert message.WORKBOOK == WORKBOOK

@@ -18,9 +18,9 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
+import openpyxl
 import pypdf
 import pytest
 
@@ -206,8 +206,10 @@ def test_the_brief_is_emailed_once(sampled, tmp_path, monkeypatch):
     parts = {p.get_filename(): p.get_payload(decode=True) for p in message.iter_attachments()}
     pdf_name = f"lgs-brief-{PERIOD}.pdf"
     assert parts[pdf_name] == (revision_dir(tmp_path, PERIOD) / pdf_name).read_bytes()
-    zipped = next(v for k, v in parts.items() if k.endswith(".zip"))
-    assert len(zipfile.ZipFile(io.BytesIO(zipped)).namelist()) == 10
+    # the action lists go as the archived workbook (asked for: LGS_EMAIL_ATTACH_LISTS)
+    workbook = revision_dir(tmp_path, PERIOD) / "segments" / "action-lists.xlsx"
+    assert parts[f"lgs-action-lists-{PERIOD}.xlsx"] == workbook.read_bytes()
+    assert len(openpyxl.load_workbook(io.BytesIO(workbook.read_bytes())).sheetnames) == 10
     manifest = json.loads((revision_dir(tmp_path, PERIOD) / "manifest.json").read_text())
     assert sorted(d["recipient"] for d in manifest["deliveries"]) == [
         "marketing@lgs.example",

@@ -48,7 +48,9 @@ log = logging.getLogger("lgs_reports.mail")
 
 POLICY = email.policy.SMTP  # CRLF line ends, as SMTP wants them
 _MB = 1_000_000  # max_size_mb counts decimal megabytes: the stricter reading
-WORKBOOK = "segments/action-lists.xlsx"  # the action lists as one workbook, when archived
+# the action lists as one workbook, when archived: action_lists.WORKBOOK, not imported here
+# (that module loads pandas, which sending mail does not need)
+WORKBOOK = "segments/action-lists.xlsx"
 _XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
