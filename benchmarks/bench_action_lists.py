@@ -83,7 +83,7 @@ print(json.dumps({"read_csv": (time.perf_counter() - start, count)}))
 
 WRITE_LISTS = r"""
 import json, sys, time
-from lgs_reports import analysis
+from lgs_reports import analyses as analysis
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
 from lgs_reports.periods import parse_period

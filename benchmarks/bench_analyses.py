@@ -36,7 +36,7 @@ def peak_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-from lgs_reports import analysis
+from lgs_reports import analyses as analysis
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
 from lgs_reports.periods import parse_period

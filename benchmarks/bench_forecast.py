@@ -122,7 +122,7 @@ def embedded_cases(name: str, data: dict[str, tuple]) -> list[Case]:
 
 def warehouse_cases(name: str, path: Path) -> list[Case]:
     """The same cases read from a warehouse with the report's own queries."""
-    from lgs_reports import analysis
+    from lgs_reports import analyses as analysis
     from lgs_reports.dataset import fetch
     from lgs_reports.periods import parse_period
     from lgs_reports.warehouse import Warehouse

@@ -28,9 +28,9 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterator
 
+from lgs_reports.analyses import Analysis
 from lgs_reports.analyses.countries import CountryRow
 from lgs_reports.analyses.kpis import returning_count
-from lgs_reports.analysis import Analysis
 from lgs_reports.config import SEGMENTS
 from lgs_reports.formatting import (
     change,

@@ -135,7 +135,7 @@ class BriefContext:
     """Everything the brief's templates render; nothing else reaches them.
 
     Fields:
-        figures: the figures.json document (`lgs_reports.figures.build_figures`).
+        figures: the figures.json document (`lgs_reports.figures_json.build_figures`).
         charts: chart name -> SVG text or a ``data:`` URI (`lgs_reports.charts.draw_charts`);
             a missing chart is reported in its place, never an error.
         company: shown on the cover, in the running header and as the PDF's author.

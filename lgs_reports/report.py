@@ -206,9 +206,9 @@ def _figures(
     The query results and the analyses are dropped on return: only the figures
     (a few hundred kilobytes) live on while the charts are drawn and the PDF is made.
     """
-    from lgs_reports.analysis import analyse
+    from lgs_reports.analyses import analyse
     from lgs_reports.dataset import fetch
-    from lgs_reports.figures import build_figures, figures_json
+    from lgs_reports.figures_json import build_figures, figures_json
     from lgs_reports.recommendations import recommend
 
     gc.freeze()  # pandas, DuckDB and the analyses' modules live to the end

@@ -7,7 +7,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from lgs_reports.analysis import Analysis, analyse
+from lgs_reports.analyses import Analysis, analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
 from lgs_reports.load import load_file

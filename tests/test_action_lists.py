@@ -29,8 +29,8 @@ import pytest
 from sqlalchemy import text
 
 from lgs_reports.action_lists import COLUMNS, WORKBOOK, csv_bytes, records, workbook_bytes
+from lgs_reports.analyses import analyse
 from lgs_reports.analyses.segments import action_table
-from lgs_reports.analysis import analyse
 from lgs_reports.config import SEGMENTS, load_settings
 from lgs_reports.dataset import fetch
 from lgs_reports.periods import parse_period

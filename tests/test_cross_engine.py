@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from lgs_reports.analysis import analyse
+from lgs_reports.analyses import analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
-from lgs_reports.figures import build_figures, figures_json
+from lgs_reports.figures_json import build_figures, figures_json
 from lgs_reports.periods import parse_period
 from lgs_reports.recommendations import recommend
 from lgs_reports.sample import load_sample

@@ -37,7 +37,7 @@ def test_kpi_value_by_unit(value: float | None, unit: str, text: str) -> None:
         (-0.086578, "relative", "count", "−8.7%"),
         (None, "points", "ratio", "–"),
         (math.inf, "relative", "GBP", "–"),
-        # figures without change_kind: ratios change in points, as figures.py defines it
+        # figures without change_kind: ratios change in points, as figures_json.py defines it
         (-0.041, None, "ratio", "−4.1 pp"),
         (0.16, None, "GBP", "+16.0%"),
     ],

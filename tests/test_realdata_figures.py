@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from lgs_reports.analysis import analyse
+from lgs_reports.analyses import analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
 from lgs_reports.load import load_file

@@ -15,11 +15,11 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from lgs_reports.analyses import Analysis
 from lgs_reports.analyses.countries import CountryRow, CountrySales
 from lgs_reports.analyses.kpis import Totals
 from lgs_reports.analyses.segments import SegmentBacktest, SegmentLoss, SegmentSummary
 from lgs_reports.analyses.trend import Month, Trend
-from lgs_reports.analysis import Analysis
 from lgs_reports.config import SEGMENTS
 from lgs_reports.dataset import Lookback
 from lgs_reports.periods import Span, add_months

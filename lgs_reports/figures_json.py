@@ -17,7 +17,7 @@ from typing import Any
 
 import lgs_reports
 from lgs_reports.action_lists import WORKBOOK
-from lgs_reports.analysis import Analysis
+from lgs_reports.analyses import Analysis
 from lgs_reports.periods import Span
 from lgs_reports.recommendations import Recommendation
 
