@@ -431,6 +431,7 @@ def _bridge(a: Analysis) -> dict[str, Any] | None:
             for split in b.splits
         ],
         "movers": [{"customer_id": c, "change": _money(v)} for c, v in b.movers],
+        "few_accounts": [{"customer_id": c, "change": _money(v)} for c, v in b.few_accounts],
         "driver": {
             "split": "market",
             "key": driver.key,

@@ -244,7 +244,9 @@ def _why(figures: Mapping[str, Any]) -> str:
 
 def _bridge_driver(bridge: Mapping[str, Any], driver: Mapping[str, Any]) -> str:
     """``The biggest driver was sales outside the United Kingdom, up £216k, while sales in
-    the United Kingdom fell £39k.`` (the growth bridge's driver and the rest of its split)"""
+    the United Kingdom fell £39k; two accounts made more than the whole change: 17450
+    (+£139k) and 12415 (+£104k).`` (the growth bridge's driver, the rest of its split, and
+    the accounts that outweigh the whole change, as the PDF's summary names them)"""
 
     def place(part: Mapping[str, Any]) -> str:
         return _MARKET_PLACES.get(part.get("key", "")) or f"from {_lower_first(part['label'])}"
@@ -262,6 +264,13 @@ def _bridge_driver(bridge: Mapping[str, Any], driver: Mapping[str, Any]) -> str:
         joint = "and" if (other >= 0) == (change >= 0) else "while"
         verb = "rose" if other >= 0 else "fell"
         text += f", {joint} sales {place(part)} {verb} {formatting.money_short(abs(other))}"
+    few = bridge.get("few_accounts") or []
+    if few:  # as the PDF says: a market's change that is one or two accounts is theirs
+        names = " and ".join(
+            f"{a['customer_id']} ({formatting.money_change(a['change'])})" for a in few
+        )
+        count = "one account" if len(few) == 1 else "two accounts"
+        text += f"; {count} made more than the whole change: {names}"
     return text + "."
 
 

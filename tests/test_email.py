@@ -231,9 +231,11 @@ def test_a_full_year(tmp_path: Path, figures: dict[str, Any]) -> None:
     text, _ = bodies(message)
     assert story(text) == (
         "Net sales were £8.99m in 2011, up 2.0% on 2010 (£8.81m).",
-        # figures_small's bridge: outside the UK +215,501.96, the UK −39,272.76
+        # figures_small's bridge: outside the UK +215,501.96, the UK −39,272.76; two accounts
+        # outweigh the whole change of +176,229.20, as the PDF's summary says
         "The biggest driver was sales outside the United Kingdom, up £216k, while sales in "
-        "the United Kingdom fell £39k.",
+        "the United Kingdom fell £39k; two accounts made more than the whole change: "
+        "90003 (+£139k) and 90013 (+£104k).",
         "Hold on to the Loyal Customers: £562k of the next 12 months' net sales is at stake.",
     )
 
