@@ -23,6 +23,7 @@ from lgs_reports.logs import step
 from lgs_reports.periods import Period, latest_complete_month, parse_period
 
 if TYPE_CHECKING:  # imported when used: the typesetter is forked before pandas and DuckDB load
+    from lgs_reports.analyses.segments import Segments
     from lgs_reports.typesetter import InProcessTypesetter
     from lgs_reports.warehouse import Warehouse
 
@@ -180,9 +181,19 @@ def _build(
     run: RunInfo,
     timings: dict[str, float],
 ) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
-    """Query → analyse → recommend → figures → draw → typeset: the archive's files."""
-    figures, files, raw_lines = _figures(warehouse, settings, period, timings)
-    pdf = pdf_maker.typeset(figures, company=settings.report.company, timings=timings)
+    """Query → analyse → recommend → figures → draw → typeset: the archive's files.
+
+    The typesetter gets the figures as soon as they exist; the action lists are
+    written here while it draws and lays out the PDF.
+    """
+    from lgs_reports.figures_json import figures_json
+
+    figures, segments, raw_lines = _figures(warehouse, settings, period, timings)
+    pdf_maker.submit(figures, company=settings.report.company)
+    warehouse.dispose()  # nothing more to read: DuckDB's memory is given back
+    with step("lists", timings):
+        files = {"figures.json": figures_json(figures), **segments.list_files()}
+    pdf = pdf_maker.pdf(timings)
     fingerprint = {  # what the brief was made from, and how this run went
         "raw_lines": raw_lines,
         "first_transaction": figures["data_window"]["first_invoice"],
@@ -200,15 +211,14 @@ def _build(
 
 def _figures(
     warehouse: Warehouse, settings: Settings, period: Period, timings: dict[str, float]
-) -> tuple[dict[str, Any], dict[str, bytes], int]:
-    """The figures document, the data files beside the PDF, and the raw lines counted.
+) -> tuple[dict[str, Any], Segments, int]:
+    """The figures document, the segments (for the action lists), and the raw lines counted.
 
-    The query results and the analyses are dropped on return: only the figures
-    (a few hundred kilobytes) live on while the charts are drawn and the PDF is made.
+    The query results and the other analyses are dropped on return.
     """
     from lgs_reports.analyses import analyse
     from lgs_reports.dataset import fetch
-    from lgs_reports.figures_json import build_figures, figures_json
+    from lgs_reports.figures_json import build_figures
     from lgs_reports.recommendations import recommend
 
     gc.freeze()  # pandas, DuckDB and the analyses' modules live to the end
@@ -219,8 +229,7 @@ def _figures(
     with step("recommend", timings):
         recommendations = recommend(analysis)
         figures = build_figures(analysis, recommendations)
-    files = {"figures.json": figures_json(figures), **analysis.segments.list_files()}
-    return figures, files, int(data.quality_all.at[0, "raw_lines"])
+    return figures, analysis.segments, int(data.quality_all.at[0, "raw_lines"])
 
 
 def _send_pending(settings: Settings, output_dir: Path) -> None:

@@ -47,11 +47,24 @@ class InProcessTypesetter:
 
     def __init__(self, templates_dir: str | Path | None) -> None:
         self.templates_dir = templates_dir
+        self._job: tuple[dict[str, Any], str] | None = None
 
     def typeset(
         self, figures: dict[str, Any], *, company: str, timings: dict[str, float] | None = None
     ) -> bytes:
         """The brief's PDF: its charts drawn, its HTML rendered, laid out and written."""
+        self.submit(figures, company=company)
+        return self.pdf(timings)
+
+    def submit(self, figures: dict[str, Any], *, company: str) -> None:
+        """Hand the figures over; the caller may do other work before asking for the `pdf`."""
+        self._job = (figures, company)
+
+    def pdf(self, timings: dict[str, float] | None = None) -> bytes:
+        """The PDF of the figures submitted (waiting for it); ``timings`` gets its steps."""
+        if self._job is None:
+            raise RuntimeError("no figures were submitted")
+        figures, company = self._job
         return _typeset(figures, company, self.templates_dir, timings)
 
     def close(self) -> None:
@@ -78,11 +91,12 @@ class Typesetter(InProcessTypesetter):
         child_conn.close()
         self._done = False  # True once the PDF (or an error) came back
 
-    def typeset(
-        self, figures: dict[str, Any], *, company: str, timings: dict[str, float] | None = None
-    ) -> bytes:
-        try:
+    def submit(self, figures: dict[str, Any], *, company: str) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # `pdf` says how it died
             self._conn.send((figures, company))
+
+    def pdf(self, timings: dict[str, float] | None = None) -> bytes:
+        try:
             outcome, value, child_timings = self._conn.recv()
             self._done = True
         except (EOFError, BrokenPipeError, ConnectionResetError):
