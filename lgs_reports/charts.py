@@ -30,21 +30,50 @@ installed to look exactly the same.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import math
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
 import numpy as np
-import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from lgs_reports import formatting
 from lgs_reports.periods import add_months, month_index
+
+
+@contextlib.contextmanager
+def _without_scipy():
+    """Hide SciPy from the imports in the block, and put back what was loaded.
+
+    seaborn imports ``scipy.stats`` and ``scipy.cluster`` at import time when SciPy is
+    installed, for kernel densities and clustered heatmaps, and takes its own path when
+    it is not. The brief draws bars and a plain heatmap, and lgs-reports does not depend
+    on SciPy (the test extras bring it, through statsmodels): seaborn without it is 0.5 s
+    and 60 MB less per brief, and the charts are the same with SciPy installed or not.
+    """
+
+    def scipy_modules() -> dict[str, Any]:
+        return {n: m for n, m in sys.modules.items() if n.partition(".")[0] == "scipy"}
+
+    loaded = scipy_modules()
+    sys.modules.update(dict.fromkeys([*loaded, "scipy"]))  # None: "import scipy..." fails
+    try:
+        yield
+    finally:
+        for name in scipy_modules():
+            del sys.modules[name]
+        sys.modules.update(loaded)
+
+
+with _without_scipy():
+    import seaborn as sns
 
 # --------------------------------------------------------------------------- house style
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -189,3 +191,28 @@ def test_data_label() -> None:
     assert data_label("abcd efgh", 6) == "abcd…"  # no space before the ellipsis
     assert data_label("tab\there\n") == "tab\ufffdhere\ufffd"
     assert data_label("abc\u202edef") == "abc\u202e\u202cdef"  # the override reorders nothing
+
+
+def _python(code: str) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+
+def test_seaborn_is_loaded_without_scipy_and_scipy_is_left_as_it_was() -> None:
+    # charts hides SciPy while seaborn imports (0.5 s and 60 MB a brief): seaborn takes its
+    # no-SciPy path whether SciPy is installed or already loaded, and a SciPy loaded before
+    # is the same module afterwards
+    assert _python(
+        "import sys\n"
+        "from lgs_reports import charts\n"
+        "print(charts.sns.matrix._no_scipy, charts.sns._statistics._no_scipy)\n"
+        "print(any(n.startswith('scipy') for n in sys.modules))\n"
+    ) == ["True", "True", "False"]
+    assert _python(
+        "import sys, scipy.stats\n"
+        "loaded = {n: m for n, m in sys.modules.items() if n.startswith('scipy')}\n"
+        "from lgs_reports import charts\n"
+        "print(charts.sns.matrix._no_scipy, charts.sns._statistics._no_scipy)\n"
+        "print(loaded == {n: m for n, m in sys.modules.items() if n.startswith('scipy')})\n"
+    ) == ["True", "True", "True"]
