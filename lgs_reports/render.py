@@ -5,8 +5,9 @@ API (called by the report pipeline)::
     BriefContext(figures, charts, company, templates_dir=None, table_rows=12)
     render_html(context, *, templates_dir=None) -> str
     render_pdf(html, *, context, templates_dir=None) -> bytes
-    render_brief(figures, *, company, templates_dir, timings=None)
+    render_brief(figures, *, company, templates_dir, timings=None, charts=None)
         -> tuple[str, bytes]  # (html, pdf): charts, then HTML, then PDF
+    prepare(templates_dir)  # compile the templates and warm WeasyPrint up, ahead of a brief
 
 ``templates_dir`` of `render_html`/`render_pdf` defaults to the context's. A
 ``templates_dir`` that is not a folder raises `ConfigError`; figures that lack
@@ -65,7 +66,7 @@ import os
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -79,6 +80,17 @@ from lgs_reports.resources import resource_dir
 log = logging.getLogger("lgs_reports.render")
 
 TEMPLATE = "brief.html"
+CHART_SCHEME = "lgs-chart"  # <img src="lgs-chart:NAME">: a chart another process is drawing
+
+
+class ChartSource(Protocol):
+    """Charts drawn by another process, read as they come (`lgs_reports.typesetter`)."""
+
+    def names(self) -> list[str]:
+        """The charts there will be, in the order they come (waiting for the list)."""
+
+    def svg(self, name: str) -> str:
+        """One chart's SVG text (waiting for it)."""
 
 
 def _matplotlib_fonts() -> Path:
@@ -136,7 +148,8 @@ class BriefContext:
 
     Fields:
         figures: the figures.json document (`lgs_reports.figures_json.build_figures`).
-        charts: chart name -> SVG text or a ``data:`` URI (`lgs_reports.charts.draw_charts`);
+        charts: chart name -> SVG text, a ``data:`` URI (`lgs_reports.charts.draw_charts`)
+            or a ``lgs-chart:NAME`` URL the PDF's URL fetcher is given the SVG of (`ChartSource`);
             a missing chart is reported in its place, never an error.
         company: shown on the cover, in the running header and as the PDF's author.
         templates_dir: the user's template folder, or None; its files override the
@@ -269,7 +282,7 @@ class BriefContext:
         content = self.charts.get(name)
         if not content:
             return None
-        if content.startswith("data:"):
+        if content.startswith(("data:", f"{CHART_SCHEME}:")):
             return content
         return "data:image/svg+xml;base64," + base64.b64encode(content.encode()).decode()
 
@@ -344,8 +357,14 @@ def template_environment(templates_dir: str | Path | None = None) -> jinja2.Envi
 
     A built-in template is also ``default:NAME``, so that an override can extend the
     template it replaces and change one block (``{% extends "default:_cover.html" %}``)
-    instead of copying it whole.
+    instead of copying it whole. One environment per folder and process: a template is
+    compiled once (`prepare`), and recompiled only when its file changes.
     """
+    return _environment(str(templates_dir) if templates_dir else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(templates_dir: str | None) -> jinja2.Environment:
     builtin = jinja2.FileSystemLoader(str(resource_dir("templates")))
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir:
@@ -368,6 +387,24 @@ def template_environment(templates_dir: str | Path | None = None) -> jinja2.Envi
     register_filters(env)
     env.globals["font_dir"] = FONT_DIR
     return env
+
+
+def prepare(templates_dir: str | Path | None) -> None:
+    """Do now what every brief does first: compile the templates, and start WeasyPrint's
+    fonts and text layout on a line of the brief's type. The typesetter does it while
+    the figures are being made; the brief's bytes are the same either way."""
+    import weasyprint
+
+    env = template_environment(templates_dir)
+    for name in env.list_templates(extensions=("html", "css")):
+        env.get_template(name)
+    weasyprint.HTML(string=_WARM_UP).render().write_pdf()
+
+
+_WARM_UP = (
+    "<style>body { font-family: 'DejaVu Sans'; font-size: 8pt }</style>"
+    "<p>Net sales <b>£1,234,567</b> −2.5% – 9 Dec 2011</p>"
+)
 
 
 def render_html(context: BriefContext, *, templates_dir: str | Path | None = None) -> str:
@@ -399,17 +436,22 @@ def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalUrlFetcher(URLFetcher):
-        """Serves ``data:`` URIs and ``file:`` URLs inside `roots`; refuses everything else."""
+        """Serves ``data:`` URIs, ``file:`` URLs inside `roots` and, given a `ChartSource`,
+        ``lgs-chart:`` URLs; refuses everything else."""
 
-        def __init__(self, roots: tuple[Path, ...]) -> None:
+        def __init__(self, roots: tuple[Path, ...], charts: ChartSource | None = None) -> None:
             super().__init__(allowed_protocols=("data", "file"))
             self.roots = roots
+            self.charts = charts
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             scheme = url.split(":", 1)[0].lower() if ":" in url else ""
             if scheme == "data":
                 return super().fetch(url, headers)
+            if scheme == CHART_SCHEME and self.charts is not None:
+                svg = self.charts.svg(url.split(":", 1)[1])
+                return URLFetcherResponse(url, svg.encode(), {"Content-Type": "image/svg+xml"})
             if scheme == "file":
                 parts = urlsplit(url)
                 path = Path(unquote(parts.path)).resolve()
@@ -433,20 +475,27 @@ def _fetcher_class() -> type:
     return LocalUrlFetcher
 
 
-def url_fetcher(templates_dir: str | Path | None = None) -> Any:
-    """A WeasyPrint URL fetcher that only serves the brief's own local files and data: URIs."""
-    return _fetcher_class()(_allowed_roots(templates_dir))
+def url_fetcher(templates_dir: str | Path | None = None, charts: ChartSource | None = None) -> Any:
+    """A WeasyPrint URL fetcher that only serves the brief's own local files, data: URIs
+    and the charts of ``charts``."""
+    return _fetcher_class()(_allowed_roots(templates_dir), charts)
 
 
-def layout(html: str, context: BriefContext, templates_dir: str | Path | None = None) -> Any:
-    """Lay the HTML out into pages (a WeasyPrint Document)."""
+def layout(
+    html: str,
+    context: BriefContext,
+    templates_dir: str | Path | None = None,
+    charts: ChartSource | None = None,
+) -> Any:
+    """Lay the HTML out into pages (a WeasyPrint Document); ``charts`` serves its
+    ``lgs-chart:`` images."""
     import weasyprint
 
     folder = templates_dir if templates_dir is not None else context.templates_dir
     base = Path(folder).resolve() if folder else resource_dir("templates").resolve()
     # base_url ends with "/" so that relative URLs resolve inside the folder
     document = weasyprint.HTML(
-        string=html, base_url=base.as_uri() + "/", url_fetcher=url_fetcher(folder)
+        string=html, base_url=base.as_uri() + "/", url_fetcher=url_fetcher(folder, charts)
     )
     return document.render()
 
@@ -490,26 +539,32 @@ def render_brief(
     company: str,
     templates_dir: str | Path | None,
     timings: dict[str, float] | None = None,
+    charts: ChartSource | None = None,
 ) -> tuple[str, bytes]:
     """Charts, HTML and PDF of one figures document: returns ``(html, pdf)``.
 
     Each step (``draw``, ``html``, ``layout``, ``write``) is logged with its seconds,
-    which ``timings``, if given, also receives.
+    which ``timings``, if given, also receives. With ``charts`` (drawn by another
+    process), the HTML names them by ``lgs-chart:`` URL and the layout waits for each
+    one only when it places it.
     """
-    from lgs_reports.charts import draw_charts
+    if charts is None:
+        from lgs_reports.charts import draw_charts
 
-    with step("draw", timings):
-        charts = draw_charts(figures)
+        with step("draw", timings):
+            images = draw_charts(figures)
+    else:
+        images = {name: f"{CHART_SCHEME}:{name}" for name in charts.names()}
     context = BriefContext(
         figures=figures,
-        charts=charts,
+        charts=images,
         company=company,
         templates_dir=Path(templates_dir) if templates_dir else None,
     )
     with step("html", timings):
         html = render_html(context)
     with step("layout", timings):
-        document = layout(html, context)
+        document = layout(html, context, charts=charts)
     with step("write", timings):
         pdf = write(document, context)
     return html, pdf

@@ -1,26 +1,36 @@
-"""The PDF is typeset in a second process, started before the warehouse is opened.
+"""The PDF is made by two processes forked before the warehouse is opened.
 
-Laying out and writing the PDF (WeasyPrint) is half of a run, and importing
-WeasyPrint is another second; the queries, the analyses and the charts (pandas,
-DuckDB, matplotlib) are most of the rest. The two share nothing but the figures
-and the charts, so the run forks a typesetter first: while the main process
-queries the warehouse, analyses and draws, the typesetter imports WeasyPrint and
-waits; then it renders the HTML, lays it out and writes the PDF, and hands the
-bytes back. Each process holds only its own libraries, so the run's peak memory
-is the larger of the two, not their sum.
+Laying out and writing the PDF (WeasyPrint) is half of a run, drawing the charts
+(matplotlib) a fifth, and importing the two libraries another second; the
+queries and the analyses (pandas, DuckDB) are most of the rest. They share
+nothing but the figures, so the run forks two workers first:
 
-The typesetter is forked before DuckDB or PostgreSQL starts a thread or opens a
-file (a fork copies neither safely). It runs `lgs_reports.render.render_pdf` on
-exactly what the main process would have rendered, so the PDF is byte-identical
-to one typeset in-process. Where ``fork`` is not available (not Linux or macOS),
-`start` returns an in-process typesetter that does the same work in turn.
+- the draftsman imports matplotlib and seaborn, waits for the figures, builds
+  every chart, says which charts there are and sends each one's SVG as soon as
+  it is written;
+- the typesetter imports WeasyPrint, compiles the templates and warms its fonts
+  up while the main process queries and analyses (`render.prepare`); given the
+  figures and the list of charts, it renders the HTML, with each chart named by
+  an ``lgs-chart:`` URL, and lays it out, taking each chart's SVG from the
+  draftsman when it places it (`render.ChartSource`); it writes the PDF and
+  hands the bytes back.
 
-Failure: an exception in the typesetter (a template error, a refused URL) is sent
-back and raised in the main process as if it had happened there; a typesetter
-that dies without a word (killed, out of memory) is an internal error naming its
-exit status. When the main process stops early (an error, Ctrl-C, SIGTERM),
-`close` ends the typesetter; if the main process is killed outright, the
-typesetter finds its pipe closed and exits.
+The main process writes the action lists meanwhile. Each process holds only its
+own libraries, so the run's peak memory is the largest of the three, not their
+sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
+opens a file (a fork copies neither safely), and run the same functions the
+main process would (`render.render_brief`, `charts.charts_in_turn`), so the PDF
+is byte-identical to one made in-process. Where ``fork`` is not available (not
+Linux or macOS), `start` returns an in-process typesetter that does the same
+work in turn.
+
+Failure: an exception in either worker (a template error, a refused URL, a bug
+in a chart) is sent back and raised in the main process as if it had happened
+there; a worker that dies without a word (killed, out of memory) is an internal
+error naming its exit status. When the main process stops early (an error,
+Ctrl-C, SIGTERM), `close` ends both; if it is killed outright, each worker finds
+its pipe closed and exits (each closes its copies of the pipe ends it does not
+own, so that the last writer gone means end of file).
 """
 
 from __future__ import annotations
@@ -32,8 +42,11 @@ import multiprocessing
 import pickle
 import signal
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from lgs_reports.logs import step
 
 log = logging.getLogger("lgs_reports.typesetter")
 
@@ -78,22 +91,42 @@ class InProcessTypesetter:
 
 
 class Typesetter(InProcessTypesetter):
-    """A forked process that imports WeasyPrint now and typesets one brief when asked."""
+    """Two forked workers: a draftsman draws the charts, a typesetter makes the PDF."""
 
     def __init__(self, templates_dir: str | Path | None) -> None:
         super().__init__(templates_dir)
         context = multiprocessing.get_context("fork")
-        self._conn, child_conn = context.Pipe()
-        self._process = context.Process(
-            target=_serve, args=(child_conn, templates_dir), name="lgs-typesetter", daemon=True
+        self._conn, typesetter_end = context.Pipe()  # figures in, the PDF (or an error) out
+        self._draw_conn, draftsman_end = context.Pipe()  # figures in
+        charts_in, charts_out = context.Pipe(duplex=False)  # draftsman -> typesetter
+        ends = (self._conn, self._draw_conn, typesetter_end, draftsman_end, charts_in, charts_out)
+        self._draftsman = context.Process(
+            target=_draw,
+            args=(draftsman_end, charts_out, _others(ends, draftsman_end, charts_out)),
+            name="lgs-charts",
+            daemon=True,
         )
+        self._process = context.Process(
+            target=_serve,
+            args=(
+                typesetter_end,
+                charts_in,
+                templates_dir,
+                _others(ends, typesetter_end, charts_in),
+            ),
+            name="lgs-typesetter",
+            daemon=True,
+        )
+        self._draftsman.start()
         self._process.start()
-        child_conn.close()
+        for end in (typesetter_end, draftsman_end, charts_in, charts_out):
+            end.close()
         self._done = False  # True once the PDF (or an error) came back
 
     def submit(self, figures: dict[str, Any], *, company: str) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # `pdf` says how it died
-            self._conn.send((figures, company))
+        for conn in (self._draw_conn, self._conn):
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # `pdf` says how
+                conn.send((figures, company))
 
     def pdf(self, timings: dict[str, float] | None = None) -> bytes:
         try:
@@ -107,25 +140,88 @@ class Typesetter(InProcessTypesetter):
         if timings is not None:
             timings.update(child_timings)
         if outcome == "error":
+            if isinstance(value, TypesetterDied):  # the draftsman's: say how it ended
+                self._draftsman.join(5)
+                raise TypesetterDied(f"{value} ({_exit(self._draftsman.exitcode)})")
             raise value
         return value
 
     @property
     def pid(self) -> int | None:
+        """The typesetting process's id."""
         return self._process.pid
 
-    def close(self) -> None:
-        """End the typesetter: it writes no file, so a kill loses nothing.
+    @property
+    def draftsman_pid(self) -> int | None:
+        """The chart-drawing process's id."""
+        return self._draftsman.pid
 
-        After a PDF it is exiting on its own; otherwise (an error or a signal in the main
-        process) it is stopped at once, before it logs another step.
+    def close(self) -> None:
+        """End both workers: they write no file, so a kill loses nothing.
+
+        After a PDF they are exiting on their own; otherwise (an error or a signal in the
+        main process) they are stopped at once, before they log another step.
         """
-        if self._done:
-            self._process.join(5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        for process in (self._process, self._draftsman):
+            if self._done:
+                process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join()
         self._conn.close()
+        self._draw_conn.close()
+
+
+class _ChartFeed:
+    """The draftsman's charts as the typesetter reads them: a `render.ChartSource`.
+
+    The draftsman sends ``("names", [...])``, then ``("chart", (name, svg))`` for each,
+    then ``("done", timings)``; or ``("error", exception)`` at any point.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._names: list[str] | None = None
+        self._svgs: dict[str, str] = {}
+        self.error: BaseException | None = None  # what stopped the charts, to raise as it is
+
+    def names(self) -> list[str]:
+        if self._names is None:
+            self._names = self._next("names")
+        return self._names
+
+    def svg(self, name: str) -> str:
+        try:
+            while name not in self._svgs and name in self.names():
+                got, svg = self._next("chart")
+                self._svgs[got] = svg
+            return self._svgs[name]
+        except BaseException as exc:
+            from weasyprint.urls import FatalURLFetchingError  # WeasyPrint skips other errors
+
+            self.error = self.error or exc
+            raise FatalURLFetchingError(f"chart {name}") from exc
+
+    def finish(self) -> dict[str, float]:
+        """The draftsman's timings, once it is done (charts the brief did not place are
+        read and dropped); none if it ended without them."""
+        with contextlib.suppress(TypesetterDied):
+            while (message := self._next("chart", "done"))[0] == "chart":
+                pass
+            return message[1]
+        return {}
+
+    def _next(self, *expected: str) -> Any:
+        """The next message's value, or (kind, value) when more than one kind is expected."""
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:
+            raise TypesetterDied("the chart-drawing process ended without the charts") from None
+        if kind == "error":
+            raise value
+        if kind not in expected:
+            raise RuntimeError(f"the chart-drawing process sent {kind!r}, not {expected[0]!r}")
+        return value if len(expected) == 1 else (kind, value)
 
 
 def _exit(code: int | None) -> str:
@@ -158,40 +254,91 @@ def _typeset(
     return render_brief(figures, company=company, templates_dir=templates_dir, timings=timings)[1]
 
 
-def _serve(conn: Any, templates_dir: str | Path | None) -> None:
-    """The typesetter's life: import, wait for one job, send the PDF (or the error) back."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process's handler is not ours:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # it stops this process on Ctrl-C or SIGTERM
+def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: list[Any]) -> None:
+    """The typesetter's life: import and prepare, wait for one job, send the PDF (or the
+    error) back."""
+    _become_worker(others)
     failure: BaseException | None = None
-    try:
-        # the seconds the main process does not wait for: WeasyPrint, matplotlib, seaborn
-        import weasyprint  # noqa: F401
+    try:  # the seconds the main process does not wait for
+        from lgs_reports import render
 
-        from lgs_reports import charts, render  # noqa: F401
+        render.prepare(templates_dir)
     except BaseException as exc:
         failure = exc
-    gc.freeze()  # what is alive now lives until the end: the collector need not rescan it
+    _settle()
     try:
         figures, company = conn.recv()
     except EOFError:
         return  # the main process ended without asking
     timings: dict[str, float] = {}
+    feed = _ChartFeed(charts)
     try:
         if failure is not None:
             raise failure
-        pdf = _typeset(figures, company, templates_dir, timings)
+        _, pdf = render.render_brief(
+            figures, company=company, templates_dir=templates_dir, timings=timings, charts=feed
+        )
+        timings.update(feed.finish())
     except BaseException as exc:
-        _send(conn, ("error", _portable(exc), timings))
+        _send(conn, ("error", _portable(feed.error or exc, "typesetting"), timings))
     else:
         _send(conn, ("ok", pdf, timings))
 
 
-def _send(conn: Any, message: tuple[str, Any, dict[str, float]]) -> None:
+def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
+    """The draftsman's life: import, wait for the figures, send the charts as they are done."""
+    _become_worker(others)
+    failure: BaseException | None = None
+    try:
+        from lgs_reports import charts
+    except BaseException as exc:
+        failure = exc
+    _settle()
+    try:
+        figures, _ = conn.recv()
+    except EOFError:
+        return
+    timings: dict[str, float] = {}
+    try:
+        if failure is not None:
+            raise failure
+        with step("draw", timings):
+            drawn = charts.charts_in_turn(figures)
+            _send(charts_out, ("names", next(drawn)))
+            for chart in drawn:
+                _send(charts_out, ("chart", chart))
+    except BaseException as exc:
+        _send(charts_out, ("error", _portable(exc, "chart-drawing")))
+    else:
+        _send(charts_out, ("done", timings))
+
+
+def _others(ends: Sequence[Any], *own: Any) -> list[Any]:
+    return [end for end in ends if not any(end is mine for mine in own)]
+
+
+def _become_worker(others: list[Any]) -> None:
+    """A forked worker's first steps: its own signal handling, and only its own pipe ends."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process's handler is not ours:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # it stops this process on Ctrl-C or SIGTERM
+    for end in others:  # a copy kept here would hide the main process's end from `recv`
+        end.close()
+
+
+def _settle() -> None:
+    """What is alive now lives until the end, and a worker lives for one brief: the
+    collector need not rescan the libraries, nor run at all (0.3 s less for the typesetter,
+    whose garbage is about 25 MB)."""
+    gc.freeze()
+    gc.disable()
+
+
+def _send(conn: Any, message: tuple[Any, ...]) -> None:
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # nobody left to tell
         conn.send(message)
 
 
-def _portable(exc: BaseException) -> BaseException:
+def _portable(exc: BaseException, where: str) -> BaseException:
     """The exception to raise in the main process, its trace here kept as a note.
 
     An error of the product (`LgsError`: a template folder that is not one) needs no
@@ -202,7 +349,7 @@ def _portable(exc: BaseException) -> BaseException:
 
     if not isinstance(exc, LgsError):
         trace = "".join(traceback.format_exception(exc)).rstrip()
-        exc.add_note(f"raised in the typesetting process:\n{trace}")
+        exc.add_note(f"raised in the {where} process:\n{trace}")
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:

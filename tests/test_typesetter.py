@@ -1,4 +1,5 @@
-"""The PDF is drawn and typeset in a forked process: the same bytes, its errors raised here."""
+"""The PDF is drawn and typeset in two forked processes: the same bytes, their errors raised
+here, and neither outlives the run."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import copy
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import jinja2
 import pytest
 
-from lgs_reports import typesetter
+from lgs_reports import charts, typesetter
 from lgs_reports.errors import EXIT_BAD_INPUT, ConfigError
 
 
@@ -55,13 +60,70 @@ def test_a_typesetter_that_dies_is_an_error_that_says_how(figures):
     assert str(raised.value) == "the typesetting process ended without a PDF (killed by SIGKILL)"
 
 
+def test_a_bug_in_a_chart_is_raised_here_with_the_draftsmans_trace(figures, monkeypatch):
+    def broken(figures):
+        return 1 / 0
+
+    monkeypatch.setitem(charts.CHARTS, "orders", broken)  # the workers are forked with it
+    with typesetter.start(None) as forked, pytest.raises(ZeroDivisionError) as raised:
+        forked.typeset(copy.deepcopy(figures), company="LGS")
+    notes = "\n".join(getattr(raised.value, "__notes__", []))
+    assert notes.startswith("raised in the chart-drawing process:\nTraceback")
+    assert "in broken" in notes
+    assert multiprocessing.active_children() == []
+
+
+def test_a_draftsman_that_dies_is_an_error_that_says_how(figures):
+    with typesetter.start(None) as forked:
+        os.kill(forked.draftsman_pid, signal.SIGKILL)
+        with pytest.raises(typesetter.TypesetterDied) as raised:
+            forked.typeset(copy.deepcopy(figures), company="LGS")
+    assert str(raised.value) == (
+        "the chart-drawing process ended without the charts (killed by SIGKILL)"
+    )
+    assert multiprocessing.active_children() == []
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # ended, waiting to be reaped by whoever adopted it
+
+
+def test_workers_end_when_the_main_process_is_killed_outright():
+    # SIGKILL gives the main process no chance to close them: each must see its pipe
+    # closed, which it only does if it holds no copy of the main process's end
+    script = (
+        "import os, signal, time\n"
+        "from lgs_reports import typesetter\n"
+        "forked = typesetter.start(None)\n"
+        "print(forked.pid, forked.draftsman_pid, flush=True)\n"
+        "time.sleep(1)\n"  # both are importing, or waiting for the figures
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    # not subprocess.run: a worker left behind would hold its output open, and run wait for it
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as run:
+        pids = [int(pid) for pid in run.stdout.readline().split()]
+        assert run.wait(60) == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lingering = [pid for pid in pids if not _gone(pid)]
+    for pid in lingering:
+        os.kill(pid, signal.SIGKILL)
+    assert lingering == []
+
+
 def test_closing_stops_a_typesetter_that_was_never_asked():
     forked = typesetter.start(None)
-    pid = forked.pid
+    pids = forked.pid, forked.draftsman_pid
     forked.close()
     assert multiprocessing.active_children() == []
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_a_brief_that_fails_before_the_pdf_leaves_no_typesetter_behind(run_cli):
