@@ -117,38 +117,38 @@ def side_key(comparison: Comparison, current: Span) -> str:
 
 
 def data_window(
-    reader: Reader, warehouse: str | None = None
+    reader: Reader, safe_url: str | None = None
 ) -> tuple[pd.DataFrame, dt.datetime, dt.datetime]:
     """The warehouse's extent (``sql/data_window.sql``) and its first and last invoice.
 
-    `no_invoices` when it holds none; ``warehouse`` names it there (its URL, password
+    `no_invoices` when it holds none; ``safe_url`` names it there (its URL, password
     masked), by default the URL of the reader's connection.
     """
     window = reader.run("data_window")
     first, last = window.at[0, "first_invoice"], window.at[0, "last_invoice"]
     if pd.isna(last):
-        raise no_invoices(warehouse or str(reader.connections[0].engine.url))
+        raise no_invoices(safe_url or str(reader.connections[0].engine.url))
     return window, first.to_pydatetime(), last.to_pydatetime()
 
 
-def no_invoices(warehouse: str) -> PeriodError:
+def no_invoices(safe_url: str) -> PeriodError:
     """The error of a warehouse no brief can be built from yet (no invoices, or no tables)."""
     return PeriodError(
-        f"the warehouse {warehouse} holds no invoices yet; load data first (lgs-reports load FILE)"
+        f"the warehouse {safe_url} holds no invoices yet; load data first (lgs-reports load FILE)"
     )
 
 
 def fetch(
-    reader: Reader, period: Period, *, rfm_window_days: int, warehouse: str | None = None
+    reader: Reader, period: Period, *, rfm_window_days: int, safe_url: str | None = None
 ) -> Dataset:
     """Run every query of the brief for ``period``; PeriodError if it has no data.
 
-    ``warehouse`` names the warehouse if it turns out empty (`data_window`). The queries
+    ``safe_url`` names the warehouse if it turns out empty (`data_window`). The queries
     are submitted slowest first (the action lists' products and suggestions, then the RFM
     tables), so that with two connections they run side by side while the quick ones
     fill in around them; the results are collected once everything is submitted.
     """
-    window, first, last = data_window(reader, warehouse)
+    window, first, last = data_window(reader, safe_url)
     coverage = _coverage(period, first, last)
     pending = {
         **_customer_queries(reader, coverage, first, rfm_window_days),

@@ -224,7 +224,7 @@ def _figures(
             reader,
             period,
             rfm_window_days=settings.report.rfm_window_days,
-            warehouse=warehouse.safe_url,
+            safe_url=warehouse.safe_url,
         )
     with step("analyse", timings):
         analysis = analyse(data, settings)
