@@ -21,26 +21,18 @@ Prints median, min and max seconds of each.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from benchmarks.real_warehouses import (  # noqa: E402
     CSV,
-    ENGINES,
-    fresh_database,
+    bench_parser,
+    run_child,
     scaled_extract,
-    server_url,
+    warehouses_holding,
 )
 
 QUERIES = r"""
@@ -100,19 +92,6 @@ print(json.dumps({"write lists": (time.perf_counter() - start, len(segments.tabl
 """
 
 
-def run_child(code: str, *args: str) -> dict[str, tuple[float, int]]:
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    if out.returncode:
-        sys.exit(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def measure(label: str, code: str, args: list[str], runs: int) -> None:
     """Each timing of ``code``'s children over ``runs`` fresh processes, one line each."""
     results = [run_child(code, *args) for _ in range(runs)]
@@ -125,45 +104,18 @@ def measure(label: str, code: str, args: list[str], runs: int) -> None:
         )
 
 
-@contextlib.contextmanager
-def loaded(engine: str, copies: int, load_memory: str) -> Iterator[tuple[dict[str, str], Path]]:
-    """URLs of fresh warehouses holding the extract ``copies`` times, and the file loaded."""
-    from lgs_reports.load import load_file
-    from lgs_reports.warehouse import Warehouse
-
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        contextlib.ExitStack() as stack,
-        scaled_extract(copies) as extract,
-    ):
-        urls = {}
-        if engine in ("duckdb", "all"):
-            urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
-        if engine in ("postgresql", "all"):
-            urls["postgresql"] = stack.enter_context(
-                fresh_database(stack.enter_context(server_url()))
-            )
-        for name, url in urls.items():
-            started = time.perf_counter()
-            warehouse = Warehouse(url, duckdb_memory_limit=load_memory)
-            load_file(warehouse, extract)
-            warehouse.dispose()
-            print(f"loaded {extract.name} into {name} in {time.perf_counter() - started:.1f} s")
-        yield urls, extract
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--period", default="2011")
-    parser.add_argument("--engine", choices=ENGINES, default="all")
+    parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--copies", type=int, default=10, help="size of the scaled extract (1: skip it)"
     )
     parser.add_argument("--load-memory", default="1GB", help="DuckDB's memory limit for loading")
     args = parser.parse_args()
     for copies in (1, args.copies) if args.copies > 1 else (1,):
-        with loaded(args.engine, copies, args.load_memory) as (urls, extract):
+        with (
+            scaled_extract(copies) as extract,
+            warehouses_holding(extract, args.engine, load_memory=args.load_memory) as urls,
+        ):
             size = "real extract" if copies == 1 else f"{copies}x extract"
             lines = extract if extract.suffix == ".csv" else CSV  # the same lines as CSV
             measure(size, READ_CSV, [str(lines)], args.runs)

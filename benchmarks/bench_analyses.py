@@ -17,17 +17,13 @@ Prints median, min and max seconds and peak RSS of each.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from benchmarks.real_warehouses import ENGINES, real_warehouses  # noqa: E402
+from benchmarks.real_warehouses import bench_parser, real_warehouses, run_child  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -82,19 +78,6 @@ print(json.dumps({"query": read - start, "analyse": done - read, "total": done -
 """
 
 
-def run_child(code: str, *args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    if out.returncode:
-        sys.exit(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def measure(label: str, code: str, args: list[str], runs: int) -> None:
     results = [run_child(code, *args) for _ in range(runs)]
     totals = [r["total"] for r in results]
@@ -109,10 +92,7 @@ def measure(label: str, code: str, args: list[str], runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--period", default="2011")
-    parser.add_argument("--engine", choices=ENGINES, default="all")
+    parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--copies", type=int, default=10, help="size of the scaled extract (1: skip it)"
     )

@@ -1,15 +1,20 @@
-"""The benchmarks' common set-up: the real extract loaded into fresh warehouses."""
+"""The benchmarks' common set-up: the real extract loaded into fresh warehouses, the
+children that time a step in a fresh process, and the options they share."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import itertools
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -84,21 +89,32 @@ def fresh_database(server_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def real_warehouses(engine: str, copies: int = 1) -> Iterator[dict[str, str]]:
+def real_warehouses(
+    engine: str, copies: int = 1, *, load_memory: str | None = None
+) -> Iterator[dict[str, str]]:
     """URLs of a fresh DuckDB file and/or PostgreSQL database holding the real extract.
 
     ``copies`` > 1 loads the extract that many times over (``write_scaled_extract``)
     through the same loader. The PostgreSQL database is a new one on the server of
-    ``tests.pgserver.server_url()``.
+    ``tests.pgserver.server_url()``. ``load_memory`` is DuckDB's memory limit while
+    loading (the warehouse's default if not given).
     """
-    from lgs_reports.load import load_file
-    from lgs_reports.warehouse import Warehouse
-
     with (
-        tempfile.TemporaryDirectory() as tmp,
-        contextlib.ExitStack() as stack,
         scaled_extract(copies) as extract,
+        warehouses_holding(extract, engine, load_memory=load_memory) as urls,
     ):
+        yield urls
+
+
+@contextlib.contextmanager
+def warehouses_holding(
+    extract: Path, engine: str, *, load_memory: str | None = None
+) -> Iterator[dict[str, str]]:
+    """URLs of a fresh DuckDB file and/or PostgreSQL database with ``extract`` loaded."""
+    from lgs_reports.load import load_file
+    from lgs_reports.warehouse import DUCKDB_MEMORY_LIMIT, Warehouse
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         urls = {}
         if engine in ("duckdb", "all"):
             urls["duckdb"] = f"duckdb:///{tmp}/bench.duckdb"
@@ -107,8 +123,33 @@ def real_warehouses(engine: str, copies: int = 1) -> Iterator[dict[str, str]]:
             urls["postgresql"] = stack.enter_context(fresh_database(server))
         for name, url in urls.items():
             started = time.perf_counter()
-            warehouse = Warehouse(url)
+            warehouse = Warehouse(url, duckdb_memory_limit=load_memory or DUCKDB_MEMORY_LIMIT)
             load_file(warehouse, extract)
             warehouse.dispose()
             print(f"loaded {extract.name} into {name} in {time.perf_counter() - started:.1f} s")
         yield urls
+
+
+def run_child(code: str, *args: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python process (``python -c code args``) on this checkout;
+    the JSON object it prints last. A failing child ends the benchmark with its stderr."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    if out.returncode:
+        sys.exit(out.stderr)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def bench_parser(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark of a brief's steps takes: runs, period and engine."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--period", default="2011")
+    parser.add_argument("--engine", choices=ENGINES, default="all")
+    return parser

@@ -29,27 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from lgs_reports.errors import ConfigError
+from lgs_reports.segment_names import SEGMENTS, segment
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
-
-SEGMENTS: tuple[str, ...] = (
-    "Champions",
-    "Loyal Customers",
-    "Potential Loyalists",
-    "New Customers",
-    "Promising",
-    "Need Attention",
-    "About to Sleep",
-    "At Risk",
-    "Can't Lose",
-    "Hibernating",
-)
-
-
-def segment_key(segment: str) -> str:
-    """The settings key of a segment name: ``Can't Lose`` -> ``cant_lose``."""
-    return re.sub(r"[^a-z]+", "_", segment.lower().replace("'", "")).strip("_")
 
 
 def default_warehouse_path() -> Path:
@@ -92,7 +75,7 @@ class ReportSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class ActionSettings:
+class ActionSettings:  # one field per segment key (segment_names), in its order
     champions: str = "Reward them: early access to new ranges, loyalty pricing, ask for referrals."
     loyal_customers: str = "Upsell higher-value ranges; invite to the loyalty programme."
     potential_loyalists: str = "Offer a membership or volume tier; recommend related products."
@@ -156,8 +139,8 @@ class Settings:
         """True when nothing configures the warehouse: the embedded default is used."""
         return not self.database.url
 
-    def segment_action(self, segment: str) -> str:
-        return getattr(self.actions, segment_key(segment))
+    def segment_action(self, name: str) -> str:
+        return getattr(self.actions, segment(name).key)
 
 
 def _sections() -> dict[str, type]:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 import pandas as pd
 
@@ -114,71 +116,125 @@ def side_key(comparison: Comparison, current: Span) -> str:
     return "current" if comparison.current == current else f"current@{comparison.key}"
 
 
-def data_window(reader: Reader) -> tuple[pd.DataFrame, dt.datetime, dt.datetime]:
-    """The warehouse's extent; PeriodError when it holds no invoices."""
+def data_window(
+    reader: Reader, safe_url: str | None = None
+) -> tuple[pd.DataFrame, dt.datetime, dt.datetime]:
+    """The warehouse's extent (``sql/data_window.sql``) and its first and last invoice.
+
+    `no_invoices` when it holds none; ``safe_url`` names it there (its URL, password
+    masked), by default the URL of the reader's connection.
+    """
     window = reader.run("data_window")
     first, last = window.at[0, "first_invoice"], window.at[0, "last_invoice"]
     if pd.isna(last):
-        raise PeriodError(
-            "the warehouse holds no invoices yet; load data first (lgs-reports load FILE)"
-        )
+        raise no_invoices(safe_url or str(reader.connections[0].engine.url))
     return window, first.to_pydatetime(), last.to_pydatetime()
 
 
-def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
+def no_invoices(safe_url: str) -> PeriodError:
+    """The error of a warehouse no brief can be built from yet (no invoices, or no tables)."""
+    return PeriodError(
+        f"the warehouse {safe_url} holds no invoices yet; load data first (lgs-reports load FILE)"
+    )
+
+
+def fetch(
+    reader: Reader, period: Period, *, rfm_window_days: int, safe_url: str | None = None
+) -> Dataset:
     """Run every query of the brief for ``period``; PeriodError if it has no data.
 
-    The queries are submitted slowest first (the action lists' products and suggestions,
-    then the RFM tables), so that with two connections they run side by side while the
-    quick ones fill in around them.
+    ``safe_url`` names the warehouse if it turns out empty (`data_window`). The queries
+    are submitted slowest first (the action lists' products and suggestions, then the RFM
+    tables), so that with two connections they run side by side while the quick ones
+    fill in around them; the results are collected once everything is submitted.
     """
-    window, first, last = data_window(reader)
+    window, first, last = data_window(reader, safe_url)
+    coverage = _coverage(period, first, last)
+    pending = {
+        **_customer_queries(reader, coverage, first, rfm_window_days),
+        **_sales_queries(reader, coverage, first, rfm_window_days),
+        **_detail_queries(reader, coverage, first),
+    }
+    _require_sales(period, pending["totals"]()["current"])
+    width, histogram = _amount_histogram(reader, coverage.current, pending["amount_stats"]())
+    return Dataset(
+        period=period,
+        coverage=coverage,
+        is_sample=bool(window.at[0, "is_sample"]),
+        amount_histogram=histogram,
+        histogram_width=width,
+        rfm_window_days=rfm_window_days,
+        suggestion_pool=SUGGESTION_POOL,
+        window=window,
+        **{name: value() if callable(value) else value for name, value in pending.items()},
+    )
+
+
+# What the submitting steps return: Dataset fields by name, each a value or, while its
+# queries run, a function that waits for them and returns the value.
+Pending = dict[str, Any]
+
+
+def _coverage(period: Period, first: dt.datetime, last: dt.datetime) -> Coverage:
+    """What of ``period`` the data covers; PeriodError when it covers none of it."""
     coverage = Coverage(period, first, last)
     if coverage.covered_days == 0:
         raise PeriodError(
             f"period {period.label} has no transactions: the data covers "
             f"{date(first)} to {date(last)}; choose a period inside it"
         )
-    current = coverage.current
-    comparisons = {c.key: c for c in coverage.comparisons()}
-    trailing = coverage.trailing(rfm_window_days)
-    snapshot = coverage.snapshot
-    previous_snapshot = min(period.before().end + dt.timedelta(days=1), snapshot)
-    whole = {
-        "start": dt.datetime.combine(first.date(), dt.time()),
-        "end": coverage.end_instant,
-    }
+    return coverage
 
+
+def _customer_queries(
+    reader: Reader, coverage: Coverage, first: dt.datetime, rfm_window_days: int
+) -> Pending:
+    """The slowest: the action lists' facts, the RFM tables now and at the previous
+    snapshot, and the back-test one window earlier when the data reaches back two."""
+    snapshot = coverage.snapshot
+    previous_snapshot = min(coverage.period.before().end + dt.timedelta(days=1), snapshot)
     customer_orders, top_products, suggestions = _list_facts(reader, snapshot, rfm_window_days)
     rfm = _rfm(reader, snapshot, rfm_window_days)
     rfm_previous = _rfm(reader, previous_snapshot, rfm_window_days)
-    backtest_snapshot = snapshot - dt.timedelta(days=rfm_window_days)
-    backtest = None
-    if backtest_snapshot - dt.timedelta(days=rfm_window_days) >= first.date():
-        backtest = (
-            backtest_snapshot,
-            _rfm(reader, backtest_snapshot, rfm_window_days),
-            reader.submit(
-                "customer_sales",
-                start=_midnight(backtest_snapshot),
-                end=_midnight(snapshot),
-            ),
-        )
+    return {
+        "customer_orders": customer_orders.result,
+        "top_products": top_products.result,
+        "suggestions": suggestions.result,
+        "rfm": rfm.result,
+        "rfm_previous": rfm_previous.result,
+        "previous_snapshot": previous_snapshot,
+        "backtest": _backtest(reader, snapshot, first, rfm_window_days),
+    }
+
+
+def _backtest(
+    reader: Reader, snapshot: dt.date, first: dt.datetime, window_days: int
+) -> Callable[[], Backtest | None]:
+    at = snapshot - dt.timedelta(days=window_days)
+    if at - dt.timedelta(days=window_days) < first.date():
+        return lambda: None
+    values = _rfm(reader, at, window_days)
+    following = reader.submit("customer_sales", start=_midnight(at), end=_midnight(snapshot))
+    return lambda: Backtest(at, values.result(), following.result())
+
+
+def _sales_queries(
+    reader: Reader, coverage: Coverage, first: dt.datetime, rfm_window_days: int
+) -> Pending:
+    """Sales: the spans compared, and by month, the totals and new customers of every
+    span compared, by country and by product, and the cohorts."""
+    period, current = coverage.period, coverage.current
+    comparisons = {c.key: c for c in coverage.comparisons()}
+    trailing = coverage.trailing(rfm_window_days)
     monthly = reader.submit(
         "monthly_sales",
         start=_midnight(min(first.date().replace(day=1), period.trend_start)),
         end=_midnight(period.end_exclusive),
     )
-    spans: dict[str, Span] = {"current": current}
-    for c in comparisons.values():
-        if c.available:
-            spans[c.key] = c.other
-            if c.current != current:
-                spans[side_key(c, current)] = c.current
-    spans["trailing"] = trailing[0]
-    if trailing[1] is not None:
-        spans["trailing_before"] = trailing[1]
-    totals = {name: reader.submit("period_totals", **span.binds) for name, span in spans.items()}
+    totals = {
+        name: reader.submit("period_totals", **span.binds)
+        for name, span in _compared_spans(current, comparisons, trailing).items()
+    }
     lookbacks = _lookbacks(reader, first, comparisons, trailing)
     yoy = comparisons["yoy"]
     countries = _country_sales(reader, yoy.current or current, yoy.other)
@@ -194,36 +250,91 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         _product_sales(reader, *trailing_months) if trailing_months[1] is not None else None
     )
     cohorts_from = add_months(first.date().replace(day=1), MAX_LOOKBACK)
-    # a partial last month would read as customers lost: cohorts stop before it
-    cohorts_end = current.end
-    if (
-        coverage.last_month_days is not None
-        and coverage.last_month_days[0] < (coverage.last_month_days[1])
-    ):
-        cohorts_end = _midnight(coverage.last_data.date().replace(day=1))
     cohorts = reader.submit(
-        "customer_cohorts", cohorts_from=_midnight(cohorts_from), end=cohorts_end
+        "customer_cohorts", cohorts_from=_midnight(cohorts_from), end=_cohorts_end(coverage)
     )
-    large_guest_orders = reader.submit(
-        "large_guest_orders", **current.binds, rows=LARGE_GUEST_ORDERS
-    )
-    stats = reader.submit("invoice_amount_stats", **current.binds)
-    corrections = reader.submit("largest_corrections", **current.binds, rows=LARGEST_CORRECTIONS)
-    quality = reader.submit("data_quality", **current.binds)
-    quality_all = reader.submit("data_quality", **whole)
-    duplicate_days = reader.submit("duplicate_days", **whole)
-    non_product_codes = reader.submit("non_product_codes")
-    load_history = reader.submit("load_history")
+    return {
+        "comparisons": comparisons,
+        "trailing": trailing,
+        "monthly": monthly.result,
+        "totals": lambda: {name: future.result() for name, future in totals.items()},
+        "lookbacks": lambda: {
+            key: Lookback(months, now.result(), then.result())
+            for key, (months, now, then) in lookbacks.items()
+        },
+        "countries": countries.result,
+        "own_countries": own_countries.result if own_countries else None,
+        "trailing_countries": trailing_countries.result if trailing_countries else None,
+        "products": products.result,
+        "own_products": own_products.result if own_products else None,
+        "trailing_products": trailing_products.result if trailing_products else None,
+        "trailing_months": trailing_months,
+        "cohorts": cohorts.result,
+        "cohorts_from": cohorts_from,
+    }
 
-    current_totals = totals["current"].result()
+
+def _compared_spans(
+    current: Span, comparisons: dict[str, Comparison], trailing: tuple[Span, Span | None]
+) -> dict[str, Span]:
+    """Every span whose totals the brief compares, by its totals key (`side_key`)."""
+    spans: dict[str, Span] = {"current": current}
+    for c in comparisons.values():
+        if c.available:
+            spans[c.key] = c.other
+            if c.current != current:
+                spans[side_key(c, current)] = c.current
+    spans["trailing"] = trailing[0]
+    if trailing[1] is not None:
+        spans["trailing_before"] = trailing[1]
+    return spans
+
+
+def _cohorts_end(coverage: Coverage) -> dt.datetime:
+    """The end of the cohorts: the period's, or the start of a partial last month, which
+    would read as customers lost."""
+    days = coverage.last_month_days
+    if days is not None and days[0] < days[1]:
+        return _midnight(coverage.last_data.date().replace(day=1))
+    return coverage.current.end
+
+
+def _detail_queries(reader: Reader, coverage: Coverage, first: dt.datetime) -> Pending:
+    """The period's orders and corrections, and the data quality of the period and of the
+    whole warehouse."""
+    current = coverage.current
+    whole = {"start": _midnight(first.date()), "end": coverage.end_instant}
+    return {
+        "large_guest_orders": reader.submit(
+            "large_guest_orders", **current.binds, rows=LARGE_GUEST_ORDERS
+        ).result,
+        "amount_stats": reader.submit("invoice_amount_stats", **current.binds).result,
+        "corrections": reader.submit(
+            "largest_corrections", **current.binds, rows=LARGEST_CORRECTIONS
+        ).result,
+        "quality": reader.submit("data_quality", **current.binds).result,
+        "quality_all": reader.submit("data_quality", **whole).result,
+        "duplicate_days": reader.submit("duplicate_days", **whole).result,
+        "non_product_codes": reader.submit("non_product_codes").result,
+        "load_history": reader.submit("load_history").result,
+    }
+
+
+def _require_sales(period: Period, totals: pd.DataFrame) -> None:
+    """PeriodError when the period has not one order, cancellation or sale."""
     if (
-        int(current_totals.at[0, "placed_orders"]) + int(current_totals.at[0, "cancelled_orders"])
-        == 0
-        and float(current_totals.at[0, "gross"]) == 0
-        and float(current_totals.at[0, "cancellations"]) == 0
+        int(totals.at[0, "placed_orders"]) + int(totals.at[0, "cancelled_orders"]) == 0
+        and float(totals.at[0, "gross"]) == 0
+        and float(totals.at[0, "cancellations"]) == 0
     ):
         raise PeriodError(f"period {period.label} has no sales transactions; choose another period")
-    p85 = stats.result().at[0, "p85"]
+
+
+def _amount_histogram(
+    reader: Reader, current: Span, stats: pd.DataFrame
+) -> tuple[float, pd.DataFrame]:
+    """The invoice amounts' histogram up to their 85th percentile: its bin width and bins."""
+    p85 = stats.at[0, "p85"]
     width = nice_bin_width(p85 if not pd.isna(p85) else 0.0)
     histogram = reader.run(
         "invoice_amount_histogram",
@@ -231,50 +342,7 @@ def fetch(reader: Reader, period: Period, *, rfm_window_days: int) -> Dataset:
         width=width,
         ceiling=float(p85) if not pd.isna(p85) else 0.0,
     )
-    return Dataset(
-        period=period,
-        coverage=coverage,
-        is_sample=bool(window.at[0, "is_sample"]),
-        comparisons=comparisons,
-        totals={name: future.result() for name, future in totals.items()},
-        lookbacks={
-            key: Lookback(months, now.result(), then.result())
-            for key, (months, now, then) in lookbacks.items()
-        },
-        trailing=trailing,
-        monthly=monthly.result(),
-        countries=countries.result(),
-        own_countries=own_countries.result() if own_countries else None,
-        trailing_countries=trailing_countries.result() if trailing_countries else None,
-        amount_stats=stats.result(),
-        amount_histogram=histogram,
-        histogram_width=width,
-        rfm=rfm.result(),
-        rfm_previous=rfm_previous.result(),
-        previous_snapshot=previous_snapshot,
-        backtest=(
-            Backtest(backtest[0], backtest[1].result(), backtest[2].result()) if backtest else None
-        ),
-        rfm_window_days=rfm_window_days,
-        customer_orders=customer_orders.result(),
-        top_products=top_products.result(),
-        suggestions=suggestions.result(),
-        suggestion_pool=SUGGESTION_POOL,
-        corrections=corrections.result(),
-        products=products.result(),
-        own_products=own_products.result() if own_products else None,
-        trailing_products=trailing_products.result() if trailing_products else None,
-        trailing_months=trailing_months,
-        cohorts=cohorts.result(),
-        cohorts_from=cohorts_from,
-        large_guest_orders=large_guest_orders.result(),
-        quality=quality.result(),
-        quality_all=quality_all.result(),
-        duplicate_days=duplicate_days.result(),
-        non_product_codes=non_product_codes.result(),
-        load_history=load_history.result(),
-        window=window,
-    )
+    return width, histogram
 
 
 def equal_lookback(first: dt.datetime, current: Span, other: Span) -> int:

@@ -28,10 +28,10 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterator
 
+from lgs_reports import segment_names
 from lgs_reports.analyses import Analysis
 from lgs_reports.analyses.countries import CountryRow
 from lgs_reports.analyses.kpis import returning_count
-from lgs_reports.config import SEGMENTS
 from lgs_reports.formatting import (
     change,
     date,
@@ -70,26 +70,6 @@ Rule = Callable[[Analysis], Iterator[Recommendation]]
 
 # --------------------------------------------------------------------------- segments
 
-_SEGMENT_RULES = {
-    # segment: (title, what the customers did; the action comes from the settings)
-    "Champions": ("Keep the Champions", "buy most often and most recently"),
-    "Loyal Customers": (
-        "Hold on to the Loyal Customers",
-        "buy often but less recently than the Champions",
-    ),
-    "Potential Loyalists": ("Grow the Potential Loyalists", "bought recently, a few times"),
-    "New Customers": ("Bring the New Customers back", "placed their first orders recently"),
-    "Promising": ("Win a second order from Promising customers", "bought recently, once"),
-    "Need Attention": ("Look after the Need Attention customers", "are slowing down"),
-    "About to Sleep": ("Wake the About to Sleep customers", "have not bought for a while"),
-    "At Risk": ("Reactivate the At Risk customers", "bought regularly but not lately"),
-    "Can't Lose": (
-        "Win back the Can't Lose customers",
-        "were among the most frequent buyers and have gone quiet",
-    ),
-    "Hibernating": ("Decide on the Hibernating customers", "bought rarely and long ago"),
-}
-
 
 def segment_losses(a: Analysis) -> Iterator[Recommendation]:
     """Each segment whose spend history says it will shrink materially next year.
@@ -100,14 +80,14 @@ def segment_losses(a: Analysis) -> Iterator[Recommendation]:
     """
     s = a.segments
     year_net = _year_net(a)
-    for segment in SEGMENTS:
+    for segment in segment_names.SEGMENTS:
         now = s.summary_of(segment)
         if now.customers < MIN_CUSTOMERS:
             continue
-        title, behaviour = _SEGMENT_RULES[segment]
+        named = segment_names.segment(segment)
         csv = now.csv_file.removeprefix("segments/")
         who = (
-            f"The {number(now.customers)} {_customers(segment)} {behaviour}: "
+            f"The {number(now.customers)} {named.customers} {named.behaviour}: "
             f"{money_short(now.monetary)} net sales in the {s.window_days} days to "
             f"{date(s.snapshot)}."
         )
@@ -115,8 +95,8 @@ def segment_losses(a: Analysis) -> Iterator[Recommendation]:
         if s.backtest is None:
             if now.priority:
                 yield Recommendation(
-                    key=f"segment_{_key(segment)}",
-                    title=title,
+                    key=f"segment_{named.key}",
+                    title=named.title,
                     text=who + action,
                     evidence=(
                         f"{number(now.customers)} customers, {money_short(now.monetary)} net "
@@ -136,17 +116,17 @@ def segment_losses(a: Analysis) -> Iterator[Recommendation]:
         if year_net is None or at_stake < MATERIAL_SHARE * year_net:
             continue
         yield Recommendation(
-            key=f"segment_{_key(segment)}",
-            title=title,
+            key=f"segment_{named.key}",
+            title=named.title,
             text=(
-                who + f" The {_customers(segment)} of {date(s.backtest.snapshot)} spent "
+                who + f" The {named.customers} of {date(s.backtest.snapshot)} spent "
                 f"{percent(share, 0)} less in the following year; the same loss on today's "
                 f"{money_short(now.monetary)} is {money_short(at_stake)}." + action
             ),
             evidence=(
                 f"{number(now.customers)} customers, {money_short(now.monetary)} net sales in "
                 f"the {s.window_days} days to {date(s.snapshot)}; back-test: the "
-                f"{number(then.customers)} {_customers(segment)} of {date(s.backtest.snapshot)} "
+                f"{number(then.customers)} {named.customers} of {date(s.backtest.snapshot)} "
                 f"spent {money_short(then.window_net)} in the {s.window_days} days before and "
                 f"{money_short(then.following_net)} in the {s.window_days} days after "
                 f"({change(-share)})"
@@ -158,16 +138,6 @@ def segment_losses(a: Analysis) -> Iterator[Recommendation]:
             ),
             concerns=now.monetary,
         )
-
-
-def _customers(segment: str) -> str:
-    """``Champions``, ``Loyal Customers``, ``At Risk customers``: a segment as a plural noun."""
-    plural = segment.endswith(("Customers", "Champions", "Loyalists"))
-    return segment if plural else f"{segment} customers"
-
-
-def _key(segment: str) -> str:
-    return segment.lower().replace("'", "").replace(" ", "_")
 
 
 def _year_net(a: Analysis) -> float | None:

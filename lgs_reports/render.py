@@ -76,6 +76,7 @@ from lgs_reports.errors import ConfigError
 from lgs_reports.headlines import KpiCard
 from lgs_reports.logs import step
 from lgs_reports.resources import resource_dir
+from lgs_reports.segment_names import hyphenated
 
 log = logging.getLogger("lgs_reports.render")
 
@@ -271,7 +272,7 @@ class BriefContext:
     def migration_columns(self) -> tuple[str, ...]:
         """The matrix's column headings, with soft hyphens so that narrow columns break well."""
         columns = ((self.figures.get("segments") or {}).get("migration") or {}).get("columns")
-        return tuple(_SOFT_HYPHENATED.get(c, c) for c in columns or ())
+        return tuple(hyphenated(c) for c in columns or ())
 
     @property
     def sections(self) -> tuple[tuple[str, str], ...]:
@@ -285,17 +286,6 @@ class BriefContext:
         if content.startswith(("data:", f"{CHART_SCHEME}:")):
             return content
         return "data:image/svg+xml;base64," + base64.b64encode(content.encode()).decode()
-
-
-_SOFT_HYPHENATED = {
-    "Champions": "Cham\u00adpions",
-    "Loyal Customers": "Loyal Cus\u00adtomers",
-    "Potential Loyalists": "Potential Loyal\u00adists",
-    "New Customers": "New Cus\u00adtomers",
-    "Promising": "Prom\u00adising",
-    "Need Attention": "Need Atten\u00adtion",
-    "Hibernating": "Hiber\u00adnating",
-}
 
 
 def _shade(share: float) -> tuple[str, bool]:

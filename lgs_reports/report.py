@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import lgs_reports
-from lgs_reports import errors
 from lgs_reports.config import Settings
 from lgs_reports.logs import step
 from lgs_reports.periods import Period, latest_complete_month, parse_period
@@ -128,7 +127,8 @@ def _build_brief(
     dry_run: bool,
 ) -> RunOutcome:
     from lgs_reports.archive import RevisionStore
-    from lgs_reports.queries import run_query
+    from lgs_reports.dataset import data_window, no_invoices
+    from lgs_reports.queries import Reader
     from lgs_reports.warehouse import Warehouse
 
     run = RunInfo.start(settings, period)
@@ -137,14 +137,11 @@ def _build_brief(
         with step("warehouse", timings):
             ensure_data(warehouse, settings)
             warehouse.upgrade_derived()
-            if warehouse.is_empty():
-                raise errors.PeriodError(
-                    f"the warehouse {warehouse.safe_url} holds no invoices yet; "
-                    "load data first (lgs-reports load FILE)"
-                )
+            if warehouse.is_empty():  # no invoices, or not even the tables to read them from
+                raise no_invoices(warehouse.safe_url)
             with warehouse.connect() as conn:
-                last = run_query(conn, "data_window").at[0, "last_invoice"]
-        chosen = resolve_period(period, last.to_pydatetime())
+                _, _, last = data_window(Reader([conn]), warehouse.safe_url)
+        chosen = resolve_period(period, last)
         store = RevisionStore(output_dir)
         with store.period_lock(chosen.label, settings.output.lock_timeout):
             if email and not dry_run:
@@ -223,7 +220,12 @@ def _figures(
 
     gc.freeze()  # pandas, DuckDB and the analyses' modules live to the end
     with step("query", timings), warehouse.reader() as reader:
-        data = fetch(reader, period, rfm_window_days=settings.report.rfm_window_days)
+        data = fetch(
+            reader,
+            period,
+            rfm_window_days=settings.report.rfm_window_days,
+            safe_url=warehouse.safe_url,
+        )
     with step("analyse", timings):
         analysis = analyse(data, settings)
     with step("recommend", timings):

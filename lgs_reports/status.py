@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lgs_reports.dataset import data_window
 from lgs_reports.formatting import date, number
-from lgs_reports.queries import run_query
+from lgs_reports.queries import Reader, run_query
 from lgs_reports.warehouse import Warehouse
 
 
@@ -15,7 +16,7 @@ def describe_warehouse(warehouse: Warehouse) -> str:
         lines.append("empty: load data with `lgs-reports load FILE` or `lgs-reports sample`")
         return "\n".join(lines)
     with warehouse.connect() as conn:
-        window = run_query(conn, "data_window").iloc[0]
+        window = data_window(Reader([conn]), warehouse.safe_url)[0].iloc[0]
         loads = run_query(conn, "load_history")
         first = window["first_invoice"].to_pydatetime()
         end = window["last_invoice"].to_pydatetime() + dt.timedelta(days=1)

@@ -162,13 +162,7 @@ def test_the_candidates_are_the_best_sellers(warehouse, tmp_path):
     # (A 3), 204 bought no best seller at all.
     load_rows(warehouse, tmp_path, BASKETS, "baskets")
     assert list(suggestions(warehouse, pool_size=4).itertuples(index=False, name=None)) == [
-        (102, C, NAMES[C], A, 3),
-        (103, C, NAMES[C], A, 3),
-        (104, B, NAMES[B], A, 3),
-        (105, A, NAMES[A], B, 3),
-        (201, B, NAMES[B], A, 3),
-        (202, A, NAMES[A], B, 3),
-        (203, C, NAMES[C], A, 3),
+        row for row in SUGGESTED if row[0] not in (101, 204)
     ]
 
 

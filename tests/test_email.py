@@ -69,21 +69,45 @@ def yoy_mom(value: float, yoy: tuple[float, float], mom: tuple[float, float], **
     }
 
 
+def period(
+    label: str,
+    kind: str,
+    title: str,
+    days: tuple[str, str],
+    *,
+    lookback_months: int,
+    data_end: str | None = None,
+    partial_note: str | None = None,
+) -> dict[str, Any]:
+    """figures.json's period: ``days`` its first and last; the data starts with it, and
+    ends with it unless ``data_end`` says otherwise (partial, as ``partial_note`` says)."""
+    start, end = days
+    return {
+        "label": label,
+        "kind": kind,
+        "title": title,
+        "start": start,
+        "end": end,
+        "data_start": start,
+        "data_end": data_end or end,
+        "partial": data_end is not None,
+        "partial_note": partial_note,
+        "lookback_months": lookback_months,
+    }
+
+
 def partial_month(small: dict[str, Any]) -> dict[str, Any]:
     """December 2011, whose data ends on the 9th (the real numbers of the brief)."""
     figures = copy.deepcopy(small)
-    figures["period"] = {
-        "label": "2011-12",
-        "kind": "month",
-        "title": "December 2011",
-        "start": "2011-12-01",
-        "end": "2011-12-31",
-        "data_start": "2011-12-01",
-        "data_end": "2011-12-09",
-        "partial": True,
-        "partial_note": "data through 9 Dec 2011: December has 9 of 31 days",
-        "lookback_months": 24,
-    }
+    figures["period"] = period(
+        "2011-12",
+        "month",
+        "December 2011",
+        ("2011-12-01", "2011-12-31"),
+        data_end="2011-12-09",
+        partial_note="data through 9 Dec 2011: December has 9 of 31 days",
+        lookback_months=24,
+    )
     figures["comparisons"] = [
         {"key": "current", "available": True, "title": "1 Dec – 9 Dec 2011"},
         {"key": "yoy", "available": True, "title": "1 Dec – 9 Dec 2010"},
@@ -132,18 +156,9 @@ def partial_month(small: dict[str, Any]) -> dict[str, Any]:
 def no_comparison(small: dict[str, Any]) -> dict[str, Any]:
     """2010: the data starts on 1 Dec 2009, too late for a comparison with 2009."""
     figures = copy.deepcopy(small)
-    figures["period"] = {
-        "label": "2010",
-        "kind": "year",
-        "title": "2010",
-        "start": "2010-01-01",
-        "end": "2010-12-31",
-        "data_start": "2010-01-01",
-        "data_end": "2010-12-31",
-        "partial": False,
-        "partial_note": None,
-        "lookback_months": 1,
-    }
+    figures["period"] = period(
+        "2010", "year", "2010", ("2010-01-01", "2010-12-31"), lookback_months=1
+    )
     reason = "the data starts 1 Dec 2009"
     figures["comparisons"] = [
         {"key": "current", "available": True, "title": "2010"},

@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from lgs_reports import segment_names
 from lgs_reports.action_lists import COLUMNS, WORKBOOK, csv_bytes, records, workbook_bytes
-from lgs_reports.config import SEGMENTS, segment_key
+from lgs_reports.segment_names import SEGMENTS
 
 NOT_SCORED = "Not scored"  # no placed invoice in the window before the previous snapshot
 LAPSED = "Lapsed"  # scored before, no placed invoice in the window now
@@ -156,15 +157,11 @@ class Segments:
     def list_files(self) -> dict[str, bytes]:
         """One CSV per segment (header only when empty), ready for a mailing tool, and one
         workbook with a sheet per segment for the people who open them in Excel."""
-        lists = {segment: records(self.list_of(segment)) for segment in SEGMENTS}
-        files = {csv_name(segment): csv_bytes(rows) for segment, rows in lists.items()}
+        lists = {name: records(self.list_of(name)) for name in SEGMENTS}
+        files = {segment_names.segment(n).csv_file: csv_bytes(rows) for n, rows in lists.items()}
         as_of = dt.datetime.combine(self.snapshot, dt.time())
         files[WORKBOOK] = workbook_bytes(lists, as_of=as_of)
         return files
-
-
-def csv_name(segment: str) -> str:
-    return f"segments/{segment_key(segment).replace('_', '-')}.csv"
 
 
 def quintile(values: pd.Series, *, higher_is_better: bool) -> np.ndarray:
@@ -268,7 +265,7 @@ def segments(
                 avg_monetary=money / n if n else None,
                 action=action_for(segment),
                 priority=segment in priority,
-                csv_file=csv_name(segment),
+                csv_file=segment_names.segment(segment).csv_file,
             )
         )
     summary_of = {s.segment: s for s in summary}
