@@ -386,9 +386,16 @@ def prepare(templates_dir: str | Path | None) -> None:
     import weasyprint
 
     env = template_environment(templates_dir)
-    for name in env.list_templates(extensions=("html", "css")):
+    for name in env.list_templates(filter_func=_brief_template):
         env.get_template(name)
     weasyprint.HTML(string=_WARM_UP).render().write_pdf()
+
+
+def _brief_template(name: str) -> bool:
+    """The brief's own templates (not the email's or the archive's), each once (not again
+    as ``default:NAME``)."""
+    other = ("default:", "email", "archive")
+    return name.endswith((".html", ".css")) and not name.startswith(other)
 
 
 _WARM_UP = (

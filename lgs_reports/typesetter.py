@@ -15,8 +15,11 @@ nothing but the figures, so the run forks two workers first:
   draftsman when it places it (`render.ChartSource`); it writes the PDF and
   hands the bytes back.
 
-The main process writes the action lists meanwhile. Each process holds only its
-own libraries, so the run's peak memory is the largest of the three, not their
+Two cores, three processes: the workers run below the main process's priority
+(the typesetter above the draftsman), so that their imports take what CPU the
+queries leave; `Typesetter.submit` returns once the charts are drawn, and the
+main process writes the action lists while the typesetter lays out and writes
+the PDF. Each process holds only its own libraries, so the run's peak memory is the largest of the three, not their
 sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
 opens a file (a fork copies neither safely), and run the same functions the
 main process would (`render.render_brief`, `charts.charts_in_turn`), so the PDF
@@ -39,6 +42,7 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import traceback
@@ -49,6 +53,8 @@ from typing import Any
 from lgs_reports.logs import step
 
 log = logging.getLogger("lgs_reports.typesetter")
+
+WORKER_NICENESS = {"typesetter": 5, "draftsman": 10}  # below the main process (`os.nice`)
 
 
 class TypesetterDied(RuntimeError):
@@ -124,9 +130,14 @@ class Typesetter(InProcessTypesetter):
         self._done = False  # True once the PDF (or an error) came back
 
     def submit(self, figures: dict[str, Any], *, company: str) -> None:
+        """Hand the figures over and return once the charts are drawn: the two cores are
+        the draftsman's and the typesetter's until then, the typesetter's and the caller's
+        after."""
         for conn in (self._draw_conn, self._conn):
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # `pdf` says how
                 conn.send((figures, company))
+        with contextlib.suppress(EOFError, ConnectionResetError):
+            self._draw_conn.recv()
 
     def pdf(self, timings: dict[str, float] | None = None) -> bytes:
         try:
@@ -257,7 +268,7 @@ def _typeset(
 def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: list[Any]) -> None:
     """The typesetter's life: import and prepare, wait for one job, send the PDF (or the
     error) back."""
-    _become_worker(others)
+    _become_worker(others, WORKER_NICENESS["typesetter"])
     failure: BaseException | None = None
     try:  # the seconds the main process does not wait for
         from lgs_reports import render
@@ -287,7 +298,7 @@ def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: lis
 
 def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
     """The draftsman's life: import, wait for the figures, send the charts as they are done."""
-    _become_worker(others)
+    _become_worker(others, WORKER_NICENESS["draftsman"])
     failure: BaseException | None = None
     try:
         from lgs_reports import charts
@@ -311,16 +322,20 @@ def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
         _send(charts_out, ("error", _portable(exc, "chart-drawing")))
     else:
         _send(charts_out, ("done", timings))
+    _send(conn, ("drawn",))  # the main process may take the core now
 
 
 def _others(ends: Sequence[Any], *own: Any) -> list[Any]:
     return [end for end in ends if not any(end is mine for mine in own)]
 
 
-def _become_worker(others: list[Any]) -> None:
-    """A forked worker's first steps: its own signal handling, and only its own pipe ends."""
+def _become_worker(others: list[Any], niceness: int) -> None:
+    """A forked worker's first steps: its own signal handling, only its own pipe ends, and
+    a lower priority, so that its imports take what CPU the queries leave (on two cores the
+    three processes would otherwise share them evenly, and the figures come later)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process's handler is not ours:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # it stops this process on Ctrl-C or SIGTERM
+    os.nice(niceness)
     for end in others:  # a copy kept here would hide the main process's end from `recv`
         end.close()
 
