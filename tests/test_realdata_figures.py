@@ -4,15 +4,23 @@ BRIEF_SPEC version 2 quotes, and the same figures.json from both engines."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
+import json
+import re
 
+import pypdf
 import pytest
 from sqlalchemy import text
 
 from lgs_reports.analyses import analyse
 from lgs_reports.config import load_settings
 from lgs_reports.dataset import fetch
+from lgs_reports.figures_json import build_figures, figures_json
 from lgs_reports.load import load_file
 from lgs_reports.periods import parse_period
+from lgs_reports.recommendations import recommend
+from lgs_reports.render import render_brief
 from lgs_reports.warehouse import Warehouse
 from tests.conftest import SHARED_DATA
 from tests.test_cross_engine import figures_of, throwaway_database
@@ -192,3 +200,28 @@ def test_what_moved_sales_in_2011(analysis_2011):
     # earlier lines were stock entries at price 0: 656 codes, £1.98m net
     products = a.products
     assert products.new_codes == 656 and round(products.new_net / 1e4) == 198
+
+
+def test_the_2011_brief_leaves_no_page_near_empty_and_no_heading_at_a_pages_foot(
+    real, analysis_2011
+):
+    # a page with only its running header, footer and a line, or a heading whose text
+    # starts on the next page, is a layout defect a reader sees at once (both were on
+    # the real 2011 brief: a last page for the one-line colophon, "Segments" at a foot)
+    figures = json.loads(figures_json(build_figures(analysis_2011, recommend(analysis_2011))))
+    brief_html, pdf = render_brief(figures, company="London Gift Shop", templates_dir=None)
+    headings = {
+        " ".join(html.unescape(re.sub(r"<[^>]+>", "", inner)).split())
+        for inner in re.findall(r"<(?:h[1-3]|dt)\b[^>]*>(.*?)</(?:h[1-3]|dt)>", brief_html, re.S)
+    }
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    for number, page in enumerate(pages, 1):
+        body = [
+            line.strip()
+            for line in page.splitlines()
+            if line.strip()
+            and not line.startswith("London Gift Shop · Executive brief")
+            and not re.fullmatch(r"page \d+ of \d+", line.strip())
+        ]
+        assert len(" ".join(body)) > 300, f"page {number} holds only {body}"
+        assert body[-1] not in headings, f"page {number} ends with the heading {body[-1]!r}"
