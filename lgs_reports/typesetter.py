@@ -19,13 +19,13 @@ Two cores, three processes: the workers run below the main process's priority
 (the typesetter above the draftsman), so that their imports take what CPU the
 queries leave; `Typesetter.submit` returns once the charts are drawn, and the
 main process writes the action lists while the typesetter lays out and writes
-the PDF. Each process holds only its own libraries, so the run's peak memory is the largest of the three, not their
-sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
-opens a file (a fork copies neither safely), and run the same functions the
-main process would (`render.render_brief`, `charts.charts_in_turn`), so the PDF
-is byte-identical to one made in-process. Where ``fork`` is not available (not
-Linux or macOS), `start` returns an in-process typesetter that does the same
-work in turn.
+the PDF. Each process holds only its own libraries, so the run's peak memory is
+the largest of the three, not their sum. Both workers are forked before DuckDB
+or PostgreSQL starts a thread or opens a file (a fork copies neither safely),
+and run the same functions the main process would (`render.render_brief`,
+`charts.charts_in_turn`), so the PDF is byte-identical to one made in-process.
+Where ``fork`` is not available (not Linux or macOS), `start` returns an
+in-process typesetter that does the same work in turn.
 
 Failure: an exception in either worker (a template error, a refused URL, a bug
 in a chart) is sent back and raised in the main process as if it had happened
@@ -46,7 +46,7 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -268,25 +268,19 @@ def _typeset(
 def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: list[Any]) -> None:
     """The typesetter's life: import and prepare, wait for one job, send the PDF (or the
     error) back."""
-    _become_worker(others, WORKER_NICENESS["typesetter"])
-    failure: BaseException | None = None
-    try:  # the seconds the main process does not wait for
-        from lgs_reports import render
-
-        render.prepare(templates_dir)
-    except BaseException as exc:
-        failure = exc
-    _settle()
-    try:
-        figures, company = conn.recv()
-    except EOFError:
+    niceness = WORKER_NICENESS["typesetter"]
+    job = _wait_for_job(conn, others, niceness, lambda: _prepare_typesetting(templates_dir))
+    if job is None:
         return  # the main process ended without asking
+    figures, company, failure = job
     timings: dict[str, float] = {}
     feed = _ChartFeed(charts)
     try:
         if failure is not None:
             raise failure
-        _, pdf = render.render_brief(
+        from lgs_reports.render import render_brief
+
+        _, pdf = render_brief(
             figures, company=company, templates_dir=templates_dir, timings=timings, charts=feed
         )
         timings.update(feed.finish())
@@ -298,23 +292,18 @@ def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: lis
 
 def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
     """The draftsman's life: import, wait for the figures, send the charts as they are done."""
-    _become_worker(others, WORKER_NICENESS["draftsman"])
-    failure: BaseException | None = None
-    try:
-        from lgs_reports import charts
-    except BaseException as exc:
-        failure = exc
-    _settle()
-    try:
-        figures, _ = conn.recv()
-    except EOFError:
+    job = _wait_for_job(conn, others, WORKER_NICENESS["draftsman"], _prepare_drawing)
+    if job is None:
         return
+    figures, _, failure = job
     timings: dict[str, float] = {}
     try:
         if failure is not None:
             raise failure
+        from lgs_reports.charts import charts_in_turn
+
         with step("draw", timings):
-            drawn = charts.charts_in_turn(figures)
+            drawn = charts_in_turn(figures)
             _send(charts_out, ("names", next(drawn)))
             for chart in drawn:
                 _send(charts_out, ("chart", chart))
@@ -325,27 +314,52 @@ def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
     _send(conn, ("drawn",))  # the main process may take the core now
 
 
+def _prepare_typesetting(templates_dir: str | Path | None) -> None:
+    from lgs_reports import render
+
+    render.prepare(templates_dir)
+
+
+def _prepare_drawing() -> None:
+    import lgs_reports.charts  # noqa: F401
+
+
 def _others(ends: Sequence[Any], *own: Any) -> list[Any]:
     return [end for end in ends if not any(end is mine for mine in own)]
 
 
-def _become_worker(others: list[Any], niceness: int) -> None:
-    """A forked worker's first steps: its own signal handling, only its own pipe ends, and
-    a lower priority, so that its imports take what CPU the queries leave (on two cores the
-    three processes would otherwise share them evenly, and the figures come later)."""
+def _wait_for_job(
+    conn: Any, others: list[Any], niceness: int, prepare: Callable[[], None]
+) -> tuple[dict[str, Any], str, BaseException | None] | None:
+    """A forked worker's start, up to its one job: ``(figures, company, what prepare
+    raised)``, or None when the main process ended without sending it.
+
+    The worker handles signals its own way, closes its copies of the pipe ends it does not
+    own (a copy kept here would hide the main process's end from `recv`), and runs below the
+    main process's priority, so that `prepare` (its imports) takes what CPU the queries
+    leave (on two cores the three processes would otherwise share them evenly, and the
+    figures would come later). An error in `prepare` waits for the job, to be sent back.
+    What is alive then lives until the end, and a worker lives for one brief: the collector
+    need not rescan the libraries, nor run at all (0.3 s less for the typesetter, whose
+    garbage is about 25 MB).
+    """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process's handler is not ours:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # it stops this process on Ctrl-C or SIGTERM
-    os.nice(niceness)
-    for end in others:  # a copy kept here would hide the main process's end from `recv`
+    for end in others:
         end.close()
-
-
-def _settle() -> None:
-    """What is alive now lives until the end, and a worker lives for one brief: the
-    collector need not rescan the libraries, nor run at all (0.3 s less for the typesetter,
-    whose garbage is about 25 MB)."""
+    os.nice(niceness)
+    failure: BaseException | None = None
+    try:
+        prepare()
+    except BaseException as exc:
+        failure = exc
     gc.freeze()
     gc.disable()
+    try:
+        figures, company = conn.recv()
+    except EOFError:
+        return None
+    return figures, company, failure
 
 
 def _send(conn: Any, message: tuple[Any, ...]) -> None:
