@@ -12,7 +12,10 @@
 -- orders              int        orders in the span
 -- previous_net        money      net sales in the span compared with
 -- previous_orders     int        orders then
--- last_order          timestamp  the latest order in either span
+-- last_order          timestamp  a customer's latest order before the span ends, in the
+--                                whole warehouse (an account with no order in the span
+--                                shows when it last ordered, not its order a year ago);
+--                                guests: their latest order in either span
 WITH spans AS (
     SELECT
         coalesce(country, 'Unspecified') AS country,
@@ -27,16 +30,34 @@ WITH spans AS (
       AND ((invoice_date >= cast(:start AS timestamp) AND invoice_date < cast(:end AS timestamp))
         OR (invoice_date >= cast(:previous_start AS timestamp)
             AND invoice_date < cast(:previous_end AS timestamp)))
+),
+last_orders AS (
+    SELECT customer_id, max(invoice_date) AS last_order
+    FROM invoices
+    WHERE is_order AND customer_id IS NOT NULL AND invoice_date < cast(:end AS timestamp)
+    GROUP BY customer_id
+),
+per_country AS (
+    SELECT
+        country,
+        customer_id,
+        cast(coalesce(sum(amount) FILTER (WHERE now), 0) AS numeric(18,3)) AS net,
+        count(*) FILTER (WHERE now AND is_order) AS orders,
+        cast(coalesce(sum(amount) FILTER (WHERE NOT now), 0) AS numeric(18,3)) AS previous_net,
+        count(*) FILTER (WHERE NOT now AND is_order) AS previous_orders,
+        max(invoice_date) FILTER (WHERE is_order) AS last_order
+    FROM spans
+    GROUP BY country, customer_id
 )
 SELECT
-    country,
-    customer_id,
-    cast(coalesce(sum(amount) FILTER (WHERE now), 0) AS numeric(18,3)) AS net,
-    count(*) FILTER (WHERE now AND is_order) AS orders,
-    cast(coalesce(sum(amount) FILTER (WHERE NOT now), 0) AS numeric(18,3)) AS previous_net,
-    count(*) FILTER (WHERE NOT now AND is_order) AS previous_orders,
-    max(invoice_date) FILTER (WHERE is_order) AS last_order
-FROM spans
-GROUP BY country, customer_id
-ORDER BY country, customer_id NULLS FIRST
+    c.country,
+    c.customer_id,
+    c.net,
+    c.orders,
+    c.previous_net,
+    c.previous_orders,
+    coalesce(l.last_order, c.last_order) AS last_order
+FROM per_country AS c
+LEFT JOIN last_orders AS l ON l.customer_id = c.customer_id
+ORDER BY c.country, c.customer_id NULLS FIRST
 

@@ -313,6 +313,24 @@ def test_top_accounts_concentration_watch_list_and_large_guest_orders(warehouse,
     assert (x.guest_orders_count, x.guest_orders_total) == (1, 1000.0)
 
 
+def test_an_account_with_no_order_in_the_period_shows_when_it_last_ordered(warehouse, tmp_path):
+    # 431 was June 2010's biggest account, ordered in March 2011 and again in July, but not in
+    # June 2011: its last order as of June 2011 is March's, not June 2010's nor July's
+    rows = [
+        *account_rows(),
+        line("72431", "85123A", 400, "2010-06-02 10:00:00", "1.00", 431),
+        line("82431", "85123A", 1, "2011-03-10 10:00:00", "1.00", 431),
+        line("92431", "85123A", 1, "2011-07-04 10:00:00", "1.00", 431),
+    ]
+    load_rows(warehouse, tmp_path, rows, "accounts")
+    x = analysis_of(warehouse, "2011-06").accounts
+    fell = next(a for a in x.watch if a.customer_id == 431)
+    assert (fell.previous_net, fell.net, fell.orders) == (400.0, 0.0, 0)
+    assert fell.last_order == dt.datetime(2011, 3, 10, 10, 0)
+    # an account that did order keeps its latest order of the period
+    assert x.top[0].last_order == dt.datetime(2011, 6, 20, 10, 0)
+
+
 # --------------------------------------------------------------------------- retention
 
 RETENTION = [
