@@ -36,7 +36,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from benchmarks.real_warehouses import ENGINES, real_warehouses  # noqa: E402
+from benchmarks.real_warehouses import bench_parser, real_warehouses  # noqa: E402
 
 STEP = re.compile(r"INFO (\w+): ([0-9.]+) s$")
 PEERS = REPO.parent / "shared" / "peers"
@@ -152,10 +152,7 @@ def brief(url: str, period: str) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--period", default="2011")
-    parser.add_argument("--engine", choices=ENGINES, default="all")
+    parser = bench_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--peers", action="store_true", help="run side by side with ../shared/peers"
     )
