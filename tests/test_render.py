@@ -259,6 +259,18 @@ def test_month_periods_show_the_previous_month_too(figures: dict[str, Any]) -> N
     assert len(changes) == 2 and changes[1] == "▲ +10.0% vs October 2011 (£8.99m)"
 
 
+def test_an_account_is_new_only_without_sales_in_the_comparison(figures: dict[str, Any]) -> None:
+    # net sales below zero then (returns only) give no percentage, but it was no new account
+    variant = copy.deepcopy(figures)
+    top = variant["accounts"]["top"]
+    top[0].update(previous_net=0.0, change=top[0]["net"], relative_change=None)
+    top[1].update(previous_net=-1560.0, change=top[1]["net"] + 1560.0, relative_change=None)
+    rows = parse(render_html(context(variant))).iter("table", "accounts")[0].iter("tr")[1:]
+    cells = [[td.text for td in row.iter("td")] for row in rows[:2]]
+    assert (cells[0][3], cells[0][4]) == ("£0", "new")
+    assert (cells[1][3], cells[1][4]) == ("−£1,560", "–")
+
+
 def test_top_three_recommendations_on_the_summary(html_tree: Element, figures: dict) -> None:
     summary = html_tree.iter("section", "section-summary")[0]
     titles = [r.find("span", "rec-title").text for r in summary.iter("div", "rec")]
