@@ -186,8 +186,10 @@ def _build(
     from lgs_reports.figures_json import figures_json
 
     figures, segments, raw_lines = _figures(warehouse, settings, period, timings)
+    # nothing more to read: DuckDB's memory is given back, and no connection is open while
+    # `submit` waits for the charts (a SIGTERM then must not find one to close)
+    warehouse.dispose()
     pdf_maker.submit(figures, company=settings.report.company)
-    warehouse.dispose()  # nothing more to read: DuckDB's memory is given back
     with step("lists", timings):
         files = {"figures.json": figures_json(figures), **segments.list_files()}
     pdf = pdf_maker.pdf(timings)
