@@ -41,21 +41,6 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _row(record: Any, names: str, **computed: Any) -> dict[str, Any]:
-    """A row of a listing (an invoice, a correction): the record's attributes ``names``, in
-    that order, each a ``computed`` value instead where one is given; dates and times as
-    ISO text, amounts (floats) to the penny."""
-    row: dict[str, Any] = {}
-    for name in names.split():
-        value = computed[name] if name in computed else getattr(record, name)
-        if isinstance(value, dt.date):
-            value = _iso(value)
-        elif isinstance(value, float):
-            value = _money(value)
-        row[name] = value
-    return row
-
-
 def build_figures(a: Analysis, recommendations: tuple[Recommendation, ...]) -> dict[str, Any]:
     """The figures.json document of one brief."""
     data = a.dataset
@@ -347,12 +332,19 @@ def _cancellations(a: Analysis) -> dict[str, Any]:
         "period": _kinds(q.cancellations),
         "warehouse": _kinds(q.cancellations_all),
         "largest_corrections": [
-            _row(
-                c,
-                "invoice_no invoice_date stock_code description quantity units amount "
-                "customer_id placed_invoice placed_date minutes_after",
-                units=-c.quantity,
-            )
+            {
+                "invoice_no": c.invoice_no,
+                "invoice_date": _iso(c.invoice_date),
+                "stock_code": c.stock_code,
+                "description": c.description,
+                "quantity": c.quantity,
+                "units": -c.quantity,
+                "amount": _money(c.amount),
+                "customer_id": c.customer_id,
+                "placed_invoice": c.placed_invoice,
+                "placed_date": _iso(c.placed_date),
+                "minutes_after": c.minutes_after,
+            }
             for c in q.largest_corrections
         ],
     }
@@ -480,7 +472,14 @@ def _accounts(a: Analysis) -> dict[str, Any]:
             "orders": x.guest_orders_count,
             "total": _money(x.guest_orders_total),
             "largest": [
-                _row(g, "invoice_no invoice_date country amount lines") for g in x.guest_orders
+                {
+                    "invoice_no": g.invoice_no,
+                    "invoice_date": _iso(g.invoice_date),
+                    "country": g.country,
+                    "amount": _money(g.amount),
+                    "lines": g.lines,
+                }
+                for g in x.guest_orders
             ],
         },
     }
