@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,7 +29,8 @@ MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
 DAYS_FORMAT = "0.0"
 WIDTH_BOUNDS = (6, 48)  # characters: the narrowest and widest a column is made
-# characters XML 1.0 cannot hold (openpyxl refuses them): shown as U+FFFD in the workbook
+# characters XML 1.0 cannot hold (XlsxWriter would write _x0001_ escapes, which Excel shows):
+# shown as U+FFFD in the workbook
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_NAME_BANNED = re.compile(r"[\\/*?:\[\]]")
 
@@ -106,22 +106,23 @@ def csv_bytes(rows: list[Record]) -> bytes:
 
 def workbook_bytes(lists: Mapping[str, list[Record]], *, as_of: dt.datetime) -> bytes:
     """One sheet per list, in the mapping's order: header frozen, filters on, typed cells,
-    columns sized to their content. ``as_of`` stamps the document, so that the same lists
-    give the same bytes."""
-    from openpyxl import Workbook
-    from openpyxl.xml.constants import ARC_CORE
-    from openpyxl.xml.functions import tostring
+    columns sized to their content. ``as_of`` stamps the document (XlsxWriter stamps the
+    zip's entries with a fixed date), so that the same lists give the same bytes."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    book.properties.creator = "lgs-reports"
-    book.properties.title = "Action lists"
-    book.properties.created = book.properties.modified = as_of
-    for name, rows in lists.items():
-        _write_sheet(book, sheet_title(name), rows)
     raw = io.BytesIO()
-    book.save(raw)
-    book.properties.modified = as_of  # save() stamps the clock into the properties
-    return _fixed_zip(raw.getvalue(), as_of, {ARC_CORE: tostring(book.properties.to_tree())})
+    book = xlsxwriter.Workbook(raw, {"in_memory": True})
+    book.set_properties({"title": "Action lists", "author": "lgs-reports", "created": as_of})
+    formats = {
+        "header": book.add_format({"bold": True}),
+        "money": book.add_format({"num_format": MONEY_FORMAT}),
+        "date": book.add_format({"num_format": DATE_FORMAT}),
+        "days": book.add_format({"num_format": DAYS_FORMAT}),
+    }
+    for name, rows in lists.items():
+        _write_sheet(book.add_worksheet(sheet_title(name)), rows, formats)
+    book.close()
+    return raw.getvalue()
 
 
 def sheet_title(name: str) -> str:
@@ -148,51 +149,38 @@ def _csv_cell(value: Any, kind: str) -> str:
     return inert(str(value))  # text and ISO dates
 
 
-def _write_sheet(book: Any, title: str, rows: list[Record]) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet = book.create_sheet(title=title)
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(len(COLUMNS))
-    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-    for index, width in enumerate(_widths(rows), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    bold = Font(bold=True)
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=column.label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    formats = {"money": MONEY_FORMAT, "date": DATE_FORMAT, "days": DAYS_FORMAT}
-    for record in rows:
-        row = []
-        for column in COLUMNS:
-            value = _xlsx_value(record[column.key], column.kind)
-            number_format = formats.get(column.kind)
-            if number_format and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = number_format
-                row.append(cell)
-            else:
-                row.append(value)
-        sheet.append(row)
+def _write_sheet(sheet: Any, rows: list[Record], formats: Mapping[str, Any]) -> None:
+    """One list on its sheet (an XlsxWriter worksheet): each cell written with its
+    column's type, so that no text is ever taken for a number, a date or a formula."""
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(rows), len(COLUMNS) - 1)
+    for index, width in enumerate(_widths(rows)):
+        sheet.set_column(index, index, width)
+    for index, column in enumerate(COLUMNS):
+        sheet.write_string(0, index, column.label, formats["header"])
+    writers = [_cell_writer(sheet, column.kind, formats.get(column.kind)) for column in COLUMNS]
+    for line, record in enumerate(rows, start=1):
+        for index, (column, write) in enumerate(zip(COLUMNS, writers, strict=True)):
+            value = record[column.key]
+            if value is not None:
+                write(line, index, value)
 
 
-def _xlsx_value(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
+def _cell_writer(sheet: Any, kind: str, number_format: Any) -> Any:
+    """How a column's present values are written: ``write(row, column, value)``."""
     if kind == "int":
-        return int(value)
+        return lambda row, col, value: sheet.write_number(row, col, int(value))
     if kind in ("money", "days"):
-        return float(value)
+        return lambda row, col, value: sheet.write_number(row, col, float(value), number_format)
     if kind == "date":
-        return dt.date.fromisoformat(str(value))
+        return lambda row, col, value: sheet.write_datetime(
+            row, col, dt.date.fromisoformat(str(value)), number_format
+        )
     if kind == "flag":
-        return "yes" if value else "no"
-    return inert(_NOT_XML.sub("\ufffd", str(value)))
+        return lambda row, col, value: sheet.write_string(row, col, "yes" if value else "no")
+    return lambda row, col, value: sheet.write_string(
+        row, col, inert(_NOT_XML.sub("\ufffd", str(value)))
+    )
 
 
 def _widths(rows: Iterable[Record]) -> list[float]:
@@ -211,21 +199,3 @@ def _shown(value: Any, kind: str) -> str:
     if value is not None and kind == "money":
         return f"-£{-value:,.2f}" if value < 0 else f"£{value:,.2f}"
     return _csv_cell(value, kind)
-
-
-def _fixed_zip(data: bytes, as_of: dt.datetime, replaced: Mapping[str, bytes]) -> bytes:
-    """The same zip with every entry stamped ``as_of`` (openpyxl stamps them with the clock),
-    and the entries of ``replaced`` replaced."""
-    stamp = max(as_of, dt.datetime(1980, 1, 1)).timetuple()[:6]
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            content = replaced.get(info.filename) or source.read(info.filename)
-            target.writestr(entry, content)
-    return out.getvalue()
