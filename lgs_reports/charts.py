@@ -6,9 +6,11 @@ API (called by the report pipeline)::
 
 returns chart name -> SVG text, for the charts the figures can support (a chart
 with nothing to draw, e.g. no countries, is left out and the template says
-so). Every chart is vector SVG: the densest one has about fifty bars, which
-WeasyPrint lays out in well under a second (MEASUREMENTS.md: only plots with
-thousands of marks need a PNG; a chart that ever does would be returned as a
+so). `chart_names` says which those are without drawing any, and `chart_svg`
+draws one: the typesetter writes the brief's HTML while the charts are drawn.
+Every chart is vector SVG: the densest one has about fifty bars, which WeasyPrint
+lays out in well under a second (MEASUREMENTS.md: only plots with thousands of
+marks need a PNG; a chart that ever does would be returned as a
 ``data:image/png;base64,...`` URI instead, which the templates accept too).
 
 One house style (`HOUSE_STYLE`) where colour means something: net sales navy
@@ -31,12 +33,13 @@ installed to look exactly the same.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import math
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
@@ -127,25 +130,21 @@ HOUSE_STYLE: dict[str, Any] = {
     "text.parse_math": False,  # text from the data is drawn as written: "$x$" stays "$x$"
 }
 
-ChartFunction = Callable[[dict[str, Any]], "Figure | None"]
-
 
 def draw_charts(figures: dict[str, Any]) -> dict[str, str]:
     """Every chart the figures support, as SVG text keyed by chart name (see `CHARTS`)."""
-    charts = charts_in_turn(figures)
-    next(charts)
-    return dict(charts)  # type: ignore[arg-type]
+    return {name: chart_svg(name, figures) for name in chart_names(figures)}
 
 
-def charts_in_turn(figures: dict[str, Any]) -> Iterator[list[str] | tuple[str, str]]:
-    """`draw_charts` for a reader who can start before the charts are done: first the
-    names of the charts there will be (building the figures takes a tenth of the time),
-    then each chart's ``(name, SVG text)`` in that order (writing the SVG is the rest)."""
+def chart_names(figures: dict[str, Any]) -> list[str]:
+    """The charts the figures support, in the brief's order, known without drawing them."""
+    return [name for name, chart in CHARTS.items() if chart.shown(figures)]
+
+
+def chart_svg(name: str, figures: dict[str, Any]) -> str:
+    """One chart of `chart_names` drawn in the house style, as SVG text."""
     with matplotlib.rc_context(HOUSE_STYLE):
-        drawn = {name: fig for name, draw in CHARTS.items() if (fig := draw(figures)) is not None}
-        yield list(drawn)
-        for name, fig in drawn.items():
-            yield name, to_svg(fig)
+        return to_svg(CHARTS[name].draw(figures))
 
 
 def to_svg(fig: Figure) -> str:
@@ -307,11 +306,9 @@ def _mark_censored(ax: Any, x: float, text: str) -> None:
 # --------------------------------------------------------------------------- revenue
 
 
-def net_sales_chart(figures: dict[str, Any]) -> Figure | None:
+def net_sales_chart(figures: dict[str, Any]) -> Figure:
     """Net sales per month over the trend window; the period solid, a partial month hatched."""
-    rows = figures.get("monthly") or []
-    if not rows:
-        return None
+    rows = figures["monthly"]
     fig, ax = _figure(2.45)
     for i, row in enumerate(rows):
         value = row["net"] or 0.0
@@ -333,11 +330,9 @@ def net_sales_chart(figures: dict[str, Any]) -> Figure | None:
     return fig
 
 
-def growth_chart(figures: dict[str, Any]) -> Figure | None:
+def growth_chart(figures: dict[str, Any]) -> Figure:
     """Month-on-month growth of net sales; no bar for a partial month (it is not comparable)."""
-    rows = figures.get("monthly") or []
-    if not any(r["growth"] is not None for r in rows):
-        return None
+    rows = figures["monthly"]
     fig, ax = _figure(1.7, top=0.08)
     for i, row in enumerate(rows):
         growth = row["growth"]
@@ -367,11 +362,9 @@ def growth_chart(figures: dict[str, Any]) -> Figure | None:
     return fig
 
 
-def orders_chart(figures: dict[str, Any]) -> Figure | None:
+def orders_chart(figures: dict[str, Any]) -> Figure:
     """Placed and cancelled orders per month, with the cancellation rate on the right axis."""
-    rows = figures.get("monthly") or []
-    if not rows:
-        return None
+    rows = figures["monthly"]
     fig, ax = _figure(2.35, right=0.55)
     x = np.arange(len(rows))
     placed = [r["placed_orders"] or 0 for r in rows]
@@ -421,11 +414,9 @@ def orders_chart(figures: dict[str, Any]) -> Figure | None:
 # --------------------------------------------------------------------------- customers
 
 
-def customers_chart(figures: dict[str, Any]) -> Figure | None:
+def customers_chart(figures: dict[str, Any]) -> Figure:
     """Active customers per month, split into new and existing (stacked)."""
-    rows = figures.get("monthly") or []
-    if not rows:
-        return None
+    rows = figures["monthly"]
     fig, ax = _figure(2.45)
     for i, row in enumerate(rows):
         new = row["new_customers"] or 0
@@ -482,16 +473,14 @@ def _mark_short_lookback(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def new_customers_chart(figures: dict[str, Any]) -> Figure | None:
+def new_customers_chart(figures: dict[str, Any]) -> Figure:
     """New customers per month: the last twelve months against the twelve before.
 
     A month with under 12 months of earlier data is drawn hollow and dotted (its "new"
     customers include returning ones); a partial month is a hollow point to date, with no
     year-earlier point to compare with (a whole month against days).
     """
-    rows = figures.get("monthly") or []
-    if len(rows) < 2:
-        return None
+    rows = figures["monthly"]
     recent = rows[-12:]
     earlier = {dt.date.fromisoformat(r["month"][:10]): r for r in rows[:-12]}
     fig, ax = _figure(1.95)
@@ -592,12 +581,10 @@ def _dual_line(
 # --------------------------------------------------------------------------- orders
 
 
-def invoice_amounts_chart(figures: dict[str, Any]) -> Figure | None:
+def invoice_amounts_chart(figures: dict[str, Any]) -> Figure:
     """How many invoices fall in each amount band, up to the 85th percentile."""
-    amounts = figures.get("invoice_amounts") or {}
-    bins = (amounts.get("histogram") or {}).get("bins") or []
-    if not bins:
-        return None
+    amounts = figures["invoice_amounts"]
+    bins = _amount_bins(figures)
     fig, ax = _figure(2.2, left=0.6, bottom=0.42, top=0.08)
     lower = np.array([b["lower"] for b in bins], dtype=float)
     upper = np.array([b["upper"] for b in bins], dtype=float)
@@ -649,11 +636,9 @@ def invoice_amounts_chart(figures: dict[str, Any]) -> Figure | None:
 # --------------------------------------------------------------------------- countries
 
 
-def countries_chart(figures: dict[str, Any]) -> Figure | None:
+def countries_chart(figures: dict[str, Any]) -> Figure:
     """Net sales of the top countries (left) and their change against the comparison (right)."""
-    rows = (figures.get("countries") or {}).get("rows") or []
-    if not rows:
-        return None
+    rows = figures["countries"]["rows"]
     height = 0.5 + 0.18 * len(rows)
     names = [r["country"] for r in rows]
     labels = [
@@ -776,11 +761,9 @@ def _label_width(labels: Sequence[str], size_pt: float) -> float:
 # --------------------------------------------------------------------------- segments
 
 
-def segments_chart(figures: dict[str, Any]) -> Figure | None:
+def segments_chart(figures: dict[str, Any]) -> Figure:
     """Each RFM segment's share of the customers and of the net sales."""
-    rows = (figures.get("segments") or {}).get("summary") or []
-    if not rows:
-        return None
+    rows = figures["segments"]["summary"]
     labels = [f"{r['segment']} ({r['customers']:,})" for r in rows]
     fig, ax = _figure(
         0.55 + 0.24 * len(rows), left=_label_width(labels, 7.2), bottom=0.28, top=0.22
@@ -828,13 +811,9 @@ def segments_chart(figures: dict[str, Any]) -> Figure | None:
 # --------------------------------------------------------------------------- forecast
 
 
-def _forecast_chart(forecast: dict[str, Any] | None, money: bool) -> Figure | None:
-    if not forecast:
-        return None
+def _forecast_chart(forecast: dict[str, Any], money: bool) -> Figure:
     history = forecast.get("history") or []
     points = forecast.get("points") or []
-    if not history and not points:
-        return None
     months = [dt.date.fromisoformat(m[:10]) for m, _ in history]
     months += [dt.date.fromisoformat(p["month"][:10]) for p in points]
     start = months[0]
@@ -914,24 +893,22 @@ def _forecast_chart(forecast: dict[str, Any] | None, money: bool) -> Figure | No
     return fig
 
 
-def forecast_net_sales_chart(figures: dict[str, Any]) -> Figure | None:
+def forecast_net_sales_chart(figures: dict[str, Any]) -> Figure:
     """Net sales: the months so far, the forecast and its 80%/95% intervals."""
-    return _forecast_chart((figures.get("forecast") or {}).get("net_sales"), money=True)
+    return _forecast_chart(figures["forecast"]["net_sales"], money=True)
 
 
-def forecast_active_customers_chart(figures: dict[str, Any]) -> Figure | None:
+def forecast_active_customers_chart(figures: dict[str, Any]) -> Figure:
     """Active customers: the months so far, the forecast and its 80%/95% intervals."""
-    return _forecast_chart((figures.get("forecast") or {}).get("active_customers"), money=False)
+    return _forecast_chart(figures["forecast"]["active_customers"], money=False)
 
 
 # --------------------------------------------------------------------------- growth
 
 
-def bridge_chart(figures: dict[str, Any]) -> Figure | None:
+def bridge_chart(figures: dict[str, Any]) -> Figure:
     """A waterfall from the comparison's net sales to the period's, step by customer group."""
-    bridge = figures.get("growth_bridge")
-    if not bridge:
-        return None
+    bridge = figures["growth_bridge"]
     split = next(s for s in bridge["splits"] if s["key"] == "customer")
     short = {
         "retained": "retained\ncustomers",
@@ -980,12 +957,10 @@ def _bar_label(ax: Any, x: float, top: float, text: str, *, inside: bool = False
 # --------------------------------------------------------------------------- retention
 
 
-def cohorts_chart(figures: dict[str, Any]) -> Figure | None:
+def cohorts_chart(figures: dict[str, Any]) -> Figure:
     """The share of each acquisition cohort ordering in each month after its first."""
-    cohorts = (figures.get("retention") or {}).get("cohorts") or []
-    width = max((len(c["shares"]) for c in cohorts), default=1) - 1
-    if width < 1:
-        return None
+    cohorts = _cohorts(figures)
+    width = _cohort_width(cohorts)
     grid = np.full((len(cohorts), width), np.nan)
     for i, c in enumerate(cohorts):
         shares = [np.nan if v is None else v for v in c["shares"][1:]]
@@ -1016,18 +991,85 @@ def cohorts_chart(figures: dict[str, Any]) -> Figure | None:
     return fig
 
 
-#: Chart name -> drawing function, in the order the brief shows them.
-CHARTS: dict[str, ChartFunction] = {
-    "net_sales": net_sales_chart,
-    "growth": growth_chart,
-    "orders": orders_chart,
-    "bridge": bridge_chart,
-    "customers": customers_chart,
-    "new_customers": new_customers_chart,
-    "cohorts": cohorts_chart,
-    "invoice_amounts": invoice_amounts_chart,
-    "countries": countries_chart,
-    "segments": segments_chart,
-    "forecast_net_sales": forecast_net_sales_chart,
-    "forecast_active_customers": forecast_active_customers_chart,
+# --------------------------------------------------------------------------- the charts
+
+
+def _has_months(figures: dict[str, Any]) -> bool:
+    return bool(figures.get("monthly"))
+
+
+def _has_growth(figures: dict[str, Any]) -> bool:
+    return any(r["growth"] is not None for r in figures.get("monthly") or [])
+
+
+def _has_two_months(figures: dict[str, Any]) -> bool:
+    return len(figures.get("monthly") or []) >= 2
+
+
+def _has_bridge(figures: dict[str, Any]) -> bool:
+    return bool(figures.get("growth_bridge"))
+
+
+def _cohorts(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    return (figures.get("retention") or {}).get("cohorts") or []
+
+
+def _cohort_width(cohorts: Sequence[dict[str, Any]]) -> int:
+    """The months after the first that the cohort grid has columns for."""
+    return max((len(c["shares"]) for c in cohorts), default=1) - 1
+
+
+def _has_cohorts(figures: dict[str, Any]) -> bool:
+    return _cohort_width(_cohorts(figures)) >= 1
+
+
+def _amount_bins(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    return ((figures.get("invoice_amounts") or {}).get("histogram") or {}).get("bins") or []
+
+
+def _has_amounts(figures: dict[str, Any]) -> bool:
+    return bool(_amount_bins(figures))
+
+
+def _has_countries(figures: dict[str, Any]) -> bool:
+    return bool((figures.get("countries") or {}).get("rows"))
+
+
+def _has_segments(figures: dict[str, Any]) -> bool:
+    return bool((figures.get("segments") or {}).get("summary"))
+
+
+def _has_forecast(key: str) -> Callable[[dict[str, Any]], bool]:
+    def shown(figures: dict[str, Any]) -> bool:
+        forecast = (figures.get("forecast") or {}).get(key) or {}
+        return bool(forecast.get("history") or forecast.get("points"))
+
+    return shown
+
+
+@dataclasses.dataclass(frozen=True)
+class Chart:
+    """One chart of the brief: whether the figures support it (decided without drawing,
+    so that the brief's HTML can be written while the charts are drawn), and its drawing."""
+
+    shown: Callable[[dict[str, Any]], bool]
+    draw: Callable[[dict[str, Any]], Figure]
+
+
+#: Chart name -> chart, in the order the brief shows them.
+CHARTS: dict[str, Chart] = {
+    "net_sales": Chart(_has_months, net_sales_chart),
+    "growth": Chart(_has_growth, growth_chart),
+    "orders": Chart(_has_months, orders_chart),
+    "bridge": Chart(_has_bridge, bridge_chart),
+    "customers": Chart(_has_months, customers_chart),
+    "new_customers": Chart(_has_two_months, new_customers_chart),
+    "cohorts": Chart(_has_cohorts, cohorts_chart),
+    "invoice_amounts": Chart(_has_amounts, invoice_amounts_chart),
+    "countries": Chart(_has_countries, countries_chart),
+    "segments": Chart(_has_segments, segments_chart),
+    "forecast_net_sales": Chart(_has_forecast("net_sales"), forecast_net_sales_chart),
+    "forecast_active_customers": Chart(
+        _has_forecast("active_customers"), forecast_active_customers_chart
+    ),
 }

@@ -5,9 +5,11 @@ Laying out and writing the PDF (WeasyPrint) is half of a run, drawing the charts
 queries and the analyses (pandas, DuckDB) are most of the rest. They share
 nothing but the figures, so the run forks two workers first:
 
-- the draftsman imports matplotlib and seaborn, waits for the figures, builds
-  every chart, says which charts there are and sends each one's SVG as soon as
-  it is written;
+- the draftsman imports matplotlib and seaborn and waits for the figures; it
+  says at once which charts there are (`charts.chart_names`, decided without
+  drawing), then forks a helper, and the two take the charts one at a time, each
+  the next one left, until all are drawn; each chart's SVG goes to the
+  typesetter as soon as it is written (the helper's through the draftsman);
 - the typesetter imports WeasyPrint, compiles the templates and warms its fonts
   up while the main process queries and analyses (`render.prepare`); given the
   figures and the list of charts, it renders the HTML, with each chart named by
@@ -15,25 +17,28 @@ nothing but the figures, so the run forks two workers first:
   draftsman when it places it (`render.ChartSource`); it writes the PDF and
   hands the bytes back.
 
-Two cores, three processes: the workers run below the main process's priority
-(the typesetter above the draftsman), so that their imports take what CPU the
-queries leave; `Typesetter.submit` returns once the charts are drawn, and the
-main process writes the action lists while the typesetter lays out and writes
-the PDF. Each process holds only its own libraries, so the run's peak memory is
-the largest of the three, not their sum. Both workers are forked before DuckDB
-or PostgreSQL starts a thread or opens a file (a fork copies neither safely),
-and run the same functions the main process would (`render.render_brief`,
-`charts.charts_in_turn`), so the PDF is byte-identical to one made in-process.
-Where ``fork`` is not available (not Linux or macOS), `start` returns an
-in-process typesetter that does the same work in turn.
+Two cores, three processes (four while the charts are drawn): the workers run
+below the main process's priority (the typesetter above the draftsman), so that
+their imports take what CPU the queries leave; while the charts are drawn the
+typesetter parses the HTML and the main process waits (`Typesetter.submit`
+returns once the charts are drawn); then the main process writes the action
+lists while the typesetter lays out and writes the PDF. Each process holds only
+its own libraries, so the run's peak memory is the largest of them, not their
+sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
+opens a file (a fork copies neither safely), and run the same functions the main
+process would (`render.render_brief`, `charts.chart_svg`), so the PDF is
+byte-identical to one made in-process. Where ``fork`` is not available (not
+Linux or macOS), `start` returns an in-process typesetter that does the same
+work in turn.
 
 Failure: an exception in either worker (a template error, a refused URL, a bug
 in a chart) is sent back and raised in the main process as if it had happened
-there; a worker that dies without a word (killed, out of memory) is an internal
-error naming its exit status. When the main process stops early (an error,
-Ctrl-C, SIGTERM), `close` ends both; if it is killed outright, each worker finds
-its pipe closed and exits (each closes its copies of the pipe ends it does not
-own, so that the last writer gone means end of file).
+there; a worker (or the draftsman's helper) that dies without a word (killed,
+out of memory) is an internal error naming its exit status. When the main
+process stops early (an error, Ctrl-C, SIGTERM), `close` ends both workers (the
+helper dies with the draftsman); if it is killed outright, each worker finds its
+pipe closed and exits (each closes its copies of the pipe ends it does not own,
+so that the last writer gone means end of file).
 """
 
 from __future__ import annotations
@@ -45,8 +50,9 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +157,10 @@ class Typesetter(InProcessTypesetter):
         if timings is not None:
             timings.update(child_timings)
         if outcome == "error":
-            if isinstance(value, TypesetterDied):  # the draftsman's: say how it ended
+            if isinstance(value, TypesetterDied):
                 self._draftsman.join(5)
-                raise TypesetterDied(f"{value} ({_exit(self._draftsman.exitcode)})")
+                if self._draftsman.exitcode:  # the draftsman's own end: say how
+                    raise TypesetterDied(f"{value} ({_exit(self._draftsman.exitcode)})")
             raise value
         return value
 
@@ -291,7 +298,8 @@ def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: lis
 
 
 def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
-    """The draftsman's life: import, wait for the figures, send the charts as they are done."""
+    """The draftsman's life: import, wait for the figures, say which charts there are, and
+    send each one as it is done."""
     job = _wait_for_job(conn, others, WORKER_NICENESS["draftsman"], _prepare_drawing)
     if job is None:
         return
@@ -300,11 +308,12 @@ def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
     try:
         if failure is not None:
             raise failure
-        from lgs_reports.charts import charts_in_turn
+        from lgs_reports.charts import chart_names, chart_svg
 
         with step("draw", timings):
-            drawn = charts_in_turn(figures)
-            _send(charts_out, ("names", next(drawn)))
+            names = chart_names(figures)
+            _send(charts_out, ("names", names))
+            drawn = _drawn_by_two(names, lambda name: chart_svg(name, figures), (conn, charts_out))
             for chart in drawn:
                 _send(charts_out, ("chart", chart))
     except BaseException as exc:
@@ -312,6 +321,130 @@ def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
     else:
         _send(charts_out, ("done", timings))
     _send(conn, ("drawn",))  # the main process may take the core now
+
+
+def _drawn_by_two(
+    names: list[str], draw: Callable[[str], str], inherited: Sequence[Any]
+) -> Iterator[tuple[str, str]]:
+    """Each chart as ``(name, svg)`` as soon as it is drawn: the draftsman and a helper
+    forked from it (matplotlib already imported) each take the next chart of ``names`` when
+    free, so that both cores draw while the typesetter waits for the charts and the main
+    process for the typesetter. The typesetter takes the charts by name, in whatever order
+    they come (`_ChartFeed`). Where no helper can be forked, the draftsman draws them all.
+    The helper closes its copies of the draftsman's ``inherited`` pipe ends.
+    """
+    turns = _Turns(names)
+    try:
+        helper = _Helper(turns, draw, inherited) if len(names) > 1 else None
+    except OSError:  # no process to be had
+        helper = None
+    try:
+        while (name := turns.take()) is not None:
+            yield name, draw(name)
+            if helper is not None:
+                yield from helper.charts(wait=False)
+        if helper is not None:
+            yield from helper.charts(wait=True)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+class _Turns:
+    """The charts to draw, shared by the draftsman and its helper: each takes the next."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+        self._next = multiprocessing.get_context("fork").Value("i", 0)  # shared after fork
+
+    def take(self) -> str | None:
+        """The next chart nobody has taken, or None when all are taken."""
+        with self._next.get_lock():
+            index = self._next.value
+            self._next.value = index + 1
+        return self._names[index] if index < len(self._names) else None
+
+
+class _Helper:
+    """A process forked from the draftsman that draws charts beside it (`_drawn_by_two`).
+
+    It sends ``("chart", (name, svg))`` for each chart it takes, then ``("done", None)``,
+    or ``("error", exception)``; it dies with the draftsman (`_die_with_parent`).
+    """
+
+    def __init__(self, turns: _Turns, draw: Callable[[str], str], inherited: Sequence[Any]) -> None:
+        self._reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
+        parent = os.getpid()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            self._reader.close()
+            writer.close()
+            raise
+        if self.pid == 0:
+            _help_draw(parent, [self._reader, *inherited], writer, turns, draw)  # no return
+        writer.close()
+        self._done = self._reaped = False
+
+    def charts(self, *, wait: bool) -> Iterator[tuple[str, str]]:
+        """The helper's charts: those it has sent already, or (``wait``) all the rest."""
+        while not self._done and (wait or self._reader.poll()):
+            try:
+                kind, value = self._reader.recv()
+            except EOFError:
+                ended = _exit(self._reap())
+                raise TypesetterDied(
+                    f"the chart-drawing helper ended without its charts ({ended})"
+                ) from None
+            if kind == "error":
+                raise value
+            if kind == "done":
+                self._done = True
+            else:
+                yield value
+
+    def close(self) -> None:
+        """Reap the helper; one still drawing (after an error in the draftsman) is killed."""
+        self._reader.close()
+        if not self._reaped:
+            if not self._done:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+
+    def _reap(self) -> int:
+        self._reaped = True
+        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+
+
+def _help_draw(
+    parent: int, others: list[Any], writer: Any, turns: _Turns, draw: Callable[[str], str]
+) -> None:
+    """The helper's life: close the pipe ends that are not its, draw the charts it takes and
+    send each, then exit at once (the draftsman's exit handlers are not its)."""
+    try:
+        for end in others:
+            end.close()
+        _die_with_parent(parent)
+        while (name := turns.take()) is not None:
+            writer.send(("chart", (name, draw(name))))
+        writer.send(("done", None))
+    except BaseException as exc:
+        _send(writer, ("error", _portable(exc, "chart-drawing")))
+    finally:
+        os._exit(0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux's PR_SET_PDEATHSIG);
+    exit now if it already has. Elsewhere the helper ends at its next send, into a pipe
+    nobody reads."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _prepare_typesetting(templates_dir: str | Path | None) -> None:
@@ -376,7 +509,8 @@ def _portable(exc: BaseException, where: str) -> BaseException:
     """
     from lgs_reports.errors import LgsError
 
-    if not isinstance(exc, LgsError):
+    traced = any(note.startswith("raised in the ") for note in getattr(exc, "__notes__", ()))
+    if not isinstance(exc, LgsError) and not traced:  # a helper's error has its trace
         trace = "".join(traceback.format_exception(exc)).rstrip()
         exc.add_note(f"raised in the {where} process:\n{trace}")
     try:

@@ -1,5 +1,5 @@
-"""The PDF is drawn and typeset in two forked processes: the same bytes, their errors raised
-here, and neither outlives the run."""
+"""The PDF is drawn and typeset in forked processes: the same bytes, their errors raised
+here, and none outlives the run."""
 
 from __future__ import annotations
 
@@ -60,16 +60,36 @@ def test_a_typesetter_that_dies_is_an_error_that_says_how(figures):
     assert str(raised.value) == "the typesetting process ended without a PDF (killed by SIGKILL)"
 
 
-def test_a_bug_in_a_chart_is_raised_here_with_the_draftsmans_trace(figures, monkeypatch):
+def every_chart_in(who: str, action, monkeypatch) -> None:
+    """Patch every chart to run ``action`` instead when drawn by ``who``, the draftsman or its
+    helper (the helper's parent is the draftsman, the draftsman's this process); the other
+    draws as usual, slowly, so that ``who`` surely takes a chart. The workers are forked
+    with the patch."""
+    here = os.getpid()
+    for name, chart in list(charts.CHARTS.items()):
+
+        def draw(figures, real=chart.draw):
+            if (os.getppid() == here) == (who == "draftsman"):
+                return action(figures)
+            time.sleep(0.2)
+            return real(figures)
+
+        monkeypatch.setitem(charts.CHARTS, name, charts.Chart(chart.shown, draw))
+
+
+@pytest.mark.parametrize("who", ["draftsman", "helper"])
+def test_a_bug_in_a_chart_is_raised_here_with_the_drawing_trace(figures, monkeypatch, who):
     def broken(figures):
         return 1 / 0
 
-    monkeypatch.setitem(charts.CHARTS, "orders", broken)  # the workers are forked with it
+    every_chart_in(who, broken, monkeypatch)
     with typesetter.start(None) as forked, pytest.raises(ZeroDivisionError) as raised:
         forked.typeset(copy.deepcopy(figures), company="LGS")
-    notes = "\n".join(getattr(raised.value, "__notes__", []))
-    assert notes.startswith("raised in the chart-drawing process:\nTraceback")
-    assert "in broken" in notes
+    notes = getattr(raised.value, "__notes__", [])
+    assert len(notes) == 1 and notes[0].startswith(
+        "raised in the chart-drawing process:\nTraceback"
+    )
+    assert "in broken" in notes[0]
     assert multiprocessing.active_children() == []
 
 
@@ -80,6 +100,16 @@ def test_a_draftsman_that_dies_is_an_error_that_says_how(figures):
             forked.typeset(copy.deepcopy(figures), company="LGS")
     assert str(raised.value) == (
         "the chart-drawing process ended without the charts (killed by SIGKILL)"
+    )
+    assert multiprocessing.active_children() == []
+
+
+def test_a_helper_that_dies_is_an_error_that_says_how(figures, monkeypatch):
+    every_chart_in("helper", lambda figures: os.kill(os.getpid(), signal.SIGKILL), monkeypatch)
+    with typesetter.start(None) as forked, pytest.raises(typesetter.TypesetterDied) as raised:
+        forked.typeset(copy.deepcopy(figures), company="LGS")
+    assert str(raised.value) == (
+        "the chart-drawing helper ended without its charts (killed by SIGKILL)"
     )
     assert multiprocessing.active_children() == []
 
