@@ -46,11 +46,13 @@ and on PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from lgs_reports.analyses.bridge import BridgePart, BridgeSplit, GrowthBridge
 from lgs_reports.recommendations import recommend
 from tests.handworked import UK, analysis_of, line, load_rows
 
@@ -140,6 +142,45 @@ def test_bridge_splits_add_up_to_the_penny_with_sub_penny_prices(warehouse, tmp_
     orders = {p.key: p.change for p in b.split("orders").parts}
     assert orders == {"orders": 45.12, "value": -36.12, "rest": -0.33}
     assert (a.totals["yoy"].placed_orders, a.totals["current"].placed_orders) == (4, 7)
+
+
+def test_bridge_sentence_names_every_customer_part_so_they_add_up():
+    # 2011 against 2010 to the same moment (BRIEF_SPEC: +176,229.20; UK -39,272.76, the rest
+    # +215,501.96); by customer -371,864.21 + 1,465,398.82 - 1,066,123.10 + 60,213.17
+    # + 88,604.52 = 176,229.20: without the guests and the other lines (+£149k) the sentence
+    # would add up to £28k
+    def parts(**changes):
+        return tuple(BridgePart(key, key, change) for key, change in changes.items())
+
+    market = BridgeSplit("market", "By market", parts(home=-39272.76, abroad=215501.96))
+    customer = parts(
+        retained=-371864.21, new=1465398.82, lost=-1066123.10, other=60213.17, guests=88604.52
+    )
+    bridge = GrowthBridge(
+        comparison="1 Jan – 9 Dec 2010",
+        previous_net=8814134.20,
+        current_net=8990363.40,
+        change=176229.20,
+        splits=(market, BridgeSplit("customer", "By customer", customer)),
+        movers=((17450, 139196.11), (12415, 104181.61)),
+    )
+    assert bridge.sentence == (
+        "Net sales rose £176k against 1 Jan – 9 Dec 2010: outside the United Kingdom +£216k "
+        "and the United Kingdom −£39k. New or returning customers brought £1.47m and lost "
+        "customers took £1.07m, while retained customers spent £372k less; guest orders (no "
+        "customer account) +£89k and other customer lines (cancellations, corrections) +£60k. "
+        "Two accounts made more than the whole change: 17450 (+£139k) and 12415 (+£104k)."
+    )
+    # a part that is nothing is not named
+    quiet = parts(
+        retained=-371864.21, new=1465398.82, lost=-1066123.10, other=0.0, guests=148817.69
+    )
+    bridge = dataclasses.replace(
+        bridge, splits=(market, BridgeSplit("customer", "By customer", quiet)), movers=()
+    )
+    assert bridge.sentence.endswith(
+        "retained customers spent £372k less; guest orders (no customer account) +£149k."
+    )
 
 
 # --------------------------------------------------------------------------- products

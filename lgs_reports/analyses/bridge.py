@@ -75,8 +75,18 @@ class GrowthBridge:
             f"against {self.comparison}: {where}. New or returning customers brought "
             f"{money_short(c['new'].change)} and lost customers took "
             f"{money_short(abs(c['lost'].change))}, while retained customers spent "
-            f"{money_short(abs(retained))} {'more' if retained >= 0 else 'less'}."
+            f"{money_short(abs(retained))} {'more' if retained >= 0 else 'less'}"
         )
+        # the customer parts add up to the change: the two small ones are named too
+        rest = [
+            f"{label} {money_change(c[key].change)}"
+            for key, label in (
+                ("guests", "guest orders (no customer account)"),
+                ("other", "other customer lines (cancellations, corrections)"),
+            )
+            if abs(c[key].change) >= 0.5
+        ]
+        text += f"; {' and '.join(rest)}." if rest else "."
         if self.few_accounts:
             names = " and ".join(f"{c} ({money_change(v)})" for c, v in self.few_accounts)
             count = "One account" if len(self.few_accounts) == 1 else "Two accounts"
