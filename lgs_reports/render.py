@@ -71,7 +71,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 
-from lgs_reports import formatting, headlines
+from lgs_reports import formatting, headlines, painting
 from lgs_reports.errors import ConfigError
 from lgs_reports.headlines import KpiCard
 from lgs_reports.logs import step
@@ -497,8 +497,9 @@ def layout(
     return document.render()
 
 
-def write(document: Any, context: BriefContext) -> bytes:
-    """The PDF bytes of a laid-out document: compressed, no random file identifier.
+def write(document: Any, context: BriefContext, *, painters: int = 1) -> bytes:
+    """The PDF bytes of a laid-out document: compressed, no random file identifier; with
+    ``painters=2``, a forked process paints the later pages (`painting`), same bytes.
 
     The embedded font subsets carry a "modified" time that fontTools takes from
     ``SOURCE_DATE_EPOCH`` when set, else from the clock; it is set to the data's
@@ -506,7 +507,7 @@ def write(document: Any, context: BriefContext) -> bytes:
     """
     stamp = dt.datetime.fromisoformat(context.document_date)
     with _source_date_epoch(int(stamp.timestamp())):
-        return document.write_pdf(pdf_identifier=False)
+        return painting.write_pdf(document, painters=painters, pdf_identifier=False)
 
 
 @contextlib.contextmanager
@@ -537,13 +538,15 @@ def render_brief(
     templates_dir: str | Path | None,
     timings: dict[str, float] | None = None,
     charts: ChartSource | None = None,
+    painters: int = 1,
 ) -> tuple[str, bytes]:
     """Charts, HTML and PDF of one figures document: returns ``(html, pdf)``.
 
     Each step (``draw``, ``html``, ``layout``, ``write``) is logged with its seconds,
     which ``timings``, if given, also receives. With ``charts`` (drawn by another
     process), the HTML names them by ``lgs-chart:`` URL and the layout waits for each
-    one only when it places it.
+    one only when it places it. With ``painters=2`` a forked process paints the later
+    pages (`painting`): the bytes are the same.
     """
     if charts is None:
         from lgs_reports.charts import draw_charts
@@ -563,5 +566,5 @@ def render_brief(
     with step("layout", timings):
         document = layout(html, context, charts=charts)
     with step("write", timings):
-        pdf = write(document, context)
+        pdf = write(document, context, painters=painters)
     return html, pdf

@@ -14,15 +14,17 @@ nothing but the figures, so the run forks two workers first:
   up while the main process queries and analyses (`render.prepare`); given the
   figures and the list of charts, it renders the HTML, with each chart named by
   an ``lgs-chart:`` URL, and lays it out, taking each chart's SVG from the
-  draftsman when it places it (`render.ChartSource`); it writes the PDF and
-  hands the bytes back.
+  draftsman when it places it (`render.ChartSource`); it writes the PDF, with a
+  painter forked from it painting the later pages (`painting`), and hands the
+  bytes back.
 
 Two cores, three processes (four while the charts are drawn): the workers run
 below the main process's priority (the typesetter above the draftsman), so that
 their imports take what CPU the queries leave; while the charts are drawn the
 typesetter parses the HTML and the main process waits (`Typesetter.submit`
 returns once the charts are drawn); then the main process writes the action
-lists while the typesetter lays out and writes the PDF. Each process holds only
+lists while the typesetter lays out the PDF, and the typesetter and its painter
+share the two cores to write it. Each process holds only
 its own libraries, so the run's peak memory is the largest of them, not their
 sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
 opens a file (a fork copies neither safely), and run the same functions the main
@@ -288,7 +290,12 @@ def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: lis
         from lgs_reports.render import render_brief
 
         _, pdf = render_brief(
-            figures, company=company, templates_dir=templates_dir, timings=timings, charts=feed
+            figures,
+            company=company,
+            templates_dir=templates_dir,
+            timings=timings,
+            charts=feed,
+            painters=2,
         )
         timings.update(feed.finish())
     except BaseException as exc:
