@@ -30,16 +30,16 @@ that fails or dies: the PDF is the same, only later.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
-import multiprocessing
 import os
 import pickle
 import re
-import signal
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from lgs_reports.forks import Forked, ended
 
 log = logging.getLogger("lgs_reports.painting")
 
@@ -162,21 +162,9 @@ class _Painter:
 
     def __init__(self, document: Any, first: int, options: dict[str, Any]) -> None:
         self.first = first
-        self._reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
-        parent = os.getpid()
-        try:
-            self.pid = os.fork()
-        except OSError:
-            self._reader.close()
-            writer.close()
-            raise
-        if self.pid == 0:
-            self._reader.close()
-            _paint_in_child(parent, document, first, options, writer)  # no return
-        writer.close()
+        self._process = Forked(lambda writer: _paint_in_child(document, first, options, writer))
         self._pages: list[_Page] | None = None
         self._painting_here = False
-        self._reaped = False
         self.taken = 0  # how many of its pages were taken as it painted them
 
     def paint(self, index: int, page: Any, stream: Any, scale: float) -> None:
@@ -202,9 +190,9 @@ class _Painter:
 
     def _receive(self) -> list[_Page]:
         try:
-            kind, value = self._reader.recv()
+            kind, value = self._process.reader.recv()
         except (EOFError, OSError):
-            kind, value = "error", f"it ended ({_ended(self._reap())})"
+            kind, value = "error", f"it ended ({ended(self._process.reap())})"
         if kind == "pages":
             return value
         log.warning("the second painter failed (%s): the PDF's pages were painted by one", value)
@@ -212,16 +200,7 @@ class _Painter:
 
     def close(self) -> None:
         """Reap the painter; one still painting (after an error here) is killed."""
-        self._reader.close()
-        if not self._reaped:
-            if self._pages is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-
-    def _reap(self) -> int:
-        self._reaped = True
-        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        self._process.close(finished=self._pages is not None)
 
 
 def _take(painted: _Page, stream: Any) -> str | None:
@@ -281,13 +260,10 @@ def _renamed(operators: list[Any], renames: dict[str, dict[str, str]]) -> list[A
     return out
 
 
-def _paint_in_child(
-    parent: int, document: Any, first: int, options: dict[str, Any], writer: Any
-) -> None:
+def _paint_in_child(document: Any, first: int, options: dict[str, Any], writer: Any) -> None:
     """The painter's life: run WeasyPrint's write, painting only pages ``first`` on and
     noting what each added; send them when the last is painted, and exit at once."""
     try:
-        _die_with_parent(parent)
         pages = document.pages
         painted: list[_Page] = []
 
@@ -298,15 +274,13 @@ def _paint_in_child(
             painted.append(_painted_here(page, stream, scale))
             if len(painted) == len(pages) - first:
                 _send(writer, ("pages", painted))
-                os._exit(0)
+                os._exit(0)  # the rest of the write is this process's, not the painter's
 
         with _painted_by(pages[:first], skip), _painted_by(pages[first:], paint):
             document.write_pdf(**options)
         raise RuntimeError("WeasyPrint did not paint every page")
     except BaseException as exc:
         _send(writer, ("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        os._exit(0)
 
 
 def _painted_here(page: Any, stream: Any, scale: float) -> _Page:
@@ -360,28 +334,7 @@ class _PdfPickler(pickle.Pickler):
 
 
 def _send(writer: Any, message: tuple[Any, ...]) -> None:
-    import io
-
     buffer = io.BytesIO()
     _PdfPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # nobody left to tell
         writer.send_bytes(buffer.getbuffer())
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this process when its parent dies (Linux's PR_SET_PDEATHSIG);
-    exit now if it already has."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(0)
-
-
-def _ended(code: int) -> str:
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
-        return f"killed by signal {-code}"
-    return f"exit status {code}"

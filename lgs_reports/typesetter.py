@@ -52,12 +52,12 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from lgs_reports.forks import Forked, ended
 from lgs_reports.logs import step
 
 log = logging.getLogger("lgs_reports.typesetter")
@@ -154,7 +154,7 @@ class Typesetter(InProcessTypesetter):
         except (EOFError, BrokenPipeError, ConnectionResetError):
             self._process.join(5)
             raise TypesetterDied(
-                f"the typesetting process ended without a PDF ({_exit(self._process.exitcode)})"
+                f"the typesetting process ended without a PDF ({ended(self._process.exitcode)})"
             ) from None
         if timings is not None:
             timings.update(child_timings)
@@ -162,7 +162,7 @@ class Typesetter(InProcessTypesetter):
             if isinstance(value, TypesetterDied):
                 self._draftsman.join(5)
                 if self._draftsman.exitcode:  # the draftsman's own end: say how
-                    raise TypesetterDied(f"{value} ({_exit(self._draftsman.exitcode)})")
+                    raise TypesetterDied(f"{value} ({ended(self._draftsman.exitcode)})")
             raise value
         return value
 
@@ -242,18 +242,6 @@ class _ChartFeed:
         if kind not in expected:
             raise RuntimeError(f"the chart-drawing process sent {kind!r}, not {expected[0]!r}")
         return value if len(expected) == 1 else (kind, value)
-
-
-def _exit(code: int | None) -> str:
-    """How a process ended, for a person: "exit status 1", "killed by SIGKILL"."""
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
 
 
 def start(templates_dir: str | Path | None) -> InProcessTypesetter:
@@ -376,32 +364,23 @@ class _Helper:
     """A process forked from the draftsman that draws charts beside it (`_drawn_by_two`).
 
     It sends ``("chart", (name, svg))`` for each chart it takes, then ``("done", None)``,
-    or ``("error", exception)``; it dies with the draftsman (`_die_with_parent`).
+    or ``("error", exception)``; it dies with the draftsman (`forks.Forked`).
     """
 
     def __init__(self, turns: _Turns, draw: Callable[[str], str], inherited: Sequence[Any]) -> None:
-        self._reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
-        parent = os.getpid()
-        try:
-            self.pid = os.fork()
-        except OSError:
-            self._reader.close()
-            writer.close()
-            raise
-        if self.pid == 0:
-            _help_draw(parent, [self._reader, *inherited], writer, turns, draw)  # no return
-        writer.close()
-        self._done = self._reaped = False
+        self._process = Forked(lambda writer: _help_draw(writer, turns, draw), inherited)
+        self._done = False
 
     def charts(self, *, wait: bool) -> Iterator[tuple[str, str]]:
         """The helper's charts: those it has sent already, or (``wait``) all the rest."""
-        while not self._done and (wait or self._reader.poll()):
+        reader = self._process.reader
+        while not self._done and (wait or reader.poll()):
             try:
-                kind, value = self._reader.recv()
+                kind, value = reader.recv()
             except EOFError:
-                ended = _exit(self._reap())
+                how = ended(self._process.reap())
                 raise TypesetterDied(
-                    f"the chart-drawing helper ended without its charts ({ended})"
+                    f"the chart-drawing helper ended without its charts ({how})"
                 ) from None
             if kind == "error":
                 raise value
@@ -412,46 +391,17 @@ class _Helper:
 
     def close(self) -> None:
         """Reap the helper; one still drawing (after an error in the draftsman) is killed."""
-        self._reader.close()
-        if not self._reaped:
-            if not self._done:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-
-    def _reap(self) -> int:
-        self._reaped = True
-        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        self._process.close(finished=self._done)
 
 
-def _help_draw(
-    parent: int, others: list[Any], writer: Any, turns: _Turns, draw: Callable[[str], str]
-) -> None:
-    """The helper's life: close the pipe ends that are not its, draw the charts it takes and
-    send each, then exit at once (the draftsman's exit handlers are not its)."""
+def _help_draw(writer: Any, turns: _Turns, draw: Callable[[str], str]) -> None:
+    """The helper's life: draw the charts it takes and send each."""
     try:
-        for end in others:
-            end.close()
-        _die_with_parent(parent)
         while (name := turns.take()) is not None:
             writer.send(("chart", (name, draw(name))))
         writer.send(("done", None))
     except BaseException as exc:
         _send(writer, ("error", _portable(exc, "chart-drawing")))
-    finally:
-        os._exit(0)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this process when its parent dies (Linux's PR_SET_PDEATHSIG);
-    exit now if it already has. Elsewhere the helper ends at its next send, into a pipe
-    nobody reads."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(0)
 
 
 def _prepare_typesetting(templates_dir: str | Path | None) -> None:
