@@ -39,7 +39,7 @@ import io
 import math
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from typing import Any
 
 import matplotlib
@@ -141,10 +141,17 @@ def chart_names(figures: dict[str, Any]) -> list[str]:
     return [name for name, chart in CHARTS.items() if chart.shown(figures)]
 
 
+def chart_size(name: str, figures: dict[str, Any]) -> tuple[float, float]:
+    """The width and height of a chart of `chart_names`, in inches, known without drawing
+    it: its SVG's ``width`` and ``height`` are these, in points."""
+    return WIDTH_IN, CHARTS[name].height(figures)
+
+
 def chart_svg(name: str, figures: dict[str, Any]) -> str:
     """One chart of `chart_names` drawn in the house style, as SVG text."""
+    chart = CHARTS[name]
     with matplotlib.rc_context(HOUSE_STYLE):
-        return to_svg(CHARTS[name].draw(figures))
+        return to_svg(chart.draw(figures, chart.height(figures)))
 
 
 def to_svg(fig: Figure) -> str:
@@ -306,10 +313,10 @@ def _mark_censored(ax: Any, x: float, text: str) -> None:
 # --------------------------------------------------------------------------- revenue
 
 
-def net_sales_chart(figures: dict[str, Any]) -> Figure:
+def net_sales_chart(figures: dict[str, Any], height: float) -> Figure:
     """Net sales per month over the trend window; the period solid, a partial month hatched."""
     rows = figures["monthly"]
-    fig, ax = _figure(2.45)
+    fig, ax = _figure(height)
     for i, row in enumerate(rows):
         value = row["net"] or 0.0
         color = NET if row["in_period"] else NET_PALE
@@ -330,10 +337,10 @@ def net_sales_chart(figures: dict[str, Any]) -> Figure:
     return fig
 
 
-def growth_chart(figures: dict[str, Any]) -> Figure:
+def growth_chart(figures: dict[str, Any], height: float) -> Figure:
     """Month-on-month growth of net sales; no bar for a partial month (it is not comparable)."""
     rows = figures["monthly"]
-    fig, ax = _figure(1.7, top=0.08)
+    fig, ax = _figure(height, top=0.08)
     for i, row in enumerate(rows):
         growth = row["growth"]
         if row["partial"]:
@@ -362,10 +369,10 @@ def growth_chart(figures: dict[str, Any]) -> Figure:
     return fig
 
 
-def orders_chart(figures: dict[str, Any]) -> Figure:
+def orders_chart(figures: dict[str, Any], height: float) -> Figure:
     """Placed and cancelled orders per month, with the cancellation rate on the right axis."""
     rows = figures["monthly"]
-    fig, ax = _figure(2.35, right=0.55)
+    fig, ax = _figure(height, right=0.55)
     x = np.arange(len(rows))
     placed = [r["placed_orders"] or 0 for r in rows]
     cancelled = [r["cancelled_orders"] or 0 for r in rows]
@@ -414,10 +421,10 @@ def orders_chart(figures: dict[str, Any]) -> Figure:
 # --------------------------------------------------------------------------- customers
 
 
-def customers_chart(figures: dict[str, Any]) -> Figure:
+def customers_chart(figures: dict[str, Any], height: float) -> Figure:
     """Active customers per month, split into new and existing (stacked)."""
     rows = figures["monthly"]
-    fig, ax = _figure(2.45)
+    fig, ax = _figure(height)
     for i, row in enumerate(rows):
         new = row["new_customers"] or 0
         existing = row["existing_customers"] or 0
@@ -473,7 +480,7 @@ def _mark_short_lookback(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def new_customers_chart(figures: dict[str, Any]) -> Figure:
+def new_customers_chart(figures: dict[str, Any], height: float) -> Figure:
     """New customers per month: the last twelve months against the twelve before.
 
     A month with under 12 months of earlier data is drawn hollow and dotted (its "new"
@@ -483,7 +490,7 @@ def new_customers_chart(figures: dict[str, Any]) -> Figure:
     rows = figures["monthly"]
     recent = rows[-12:]
     earlier = {dt.date.fromisoformat(r["month"][:10]): r for r in rows[:-12]}
-    fig, ax = _figure(1.95)
+    fig, ax = _figure(height)
     x = np.arange(len(recent))
     months = _months(recent)
     prior: list[float] = []
@@ -581,11 +588,11 @@ def _dual_line(
 # --------------------------------------------------------------------------- orders
 
 
-def invoice_amounts_chart(figures: dict[str, Any]) -> Figure:
+def invoice_amounts_chart(figures: dict[str, Any], height: float) -> Figure:
     """How many invoices fall in each amount band, up to the 85th percentile."""
     amounts = figures["invoice_amounts"]
     bins = _amount_bins(figures)
-    fig, ax = _figure(2.2, left=0.6, bottom=0.42, top=0.08)
+    fig, ax = _figure(height, left=0.6, bottom=0.42, top=0.08)
     lower = np.array([b["lower"] for b in bins], dtype=float)
     upper = np.array([b["upper"] for b in bins], dtype=float)
     counts = np.array([b["invoices"] for b in bins], dtype=float)
@@ -636,10 +643,9 @@ def invoice_amounts_chart(figures: dict[str, Any]) -> Figure:
 # --------------------------------------------------------------------------- countries
 
 
-def countries_chart(figures: dict[str, Any]) -> Figure:
+def countries_chart(figures: dict[str, Any], height: float) -> Figure:
     """Net sales of the top countries (left) and their change against the comparison (right)."""
     rows = figures["countries"]["rows"]
-    height = 0.5 + 0.18 * len(rows)
     names = [r["country"] for r in rows]
     labels = [
         data_label(name) + (" (account)" if r.get("is_account") else "")
@@ -761,13 +767,11 @@ def _label_width(labels: Sequence[str], size_pt: float) -> float:
 # --------------------------------------------------------------------------- segments
 
 
-def segments_chart(figures: dict[str, Any]) -> Figure:
+def segments_chart(figures: dict[str, Any], height: float) -> Figure:
     """Each RFM segment's share of the customers and of the net sales."""
     rows = figures["segments"]["summary"]
     labels = [f"{r['segment']} ({r['customers']:,})" for r in rows]
-    fig, ax = _figure(
-        0.55 + 0.24 * len(rows), left=_label_width(labels, 7.2), bottom=0.28, top=0.22
-    )
+    fig, ax = _figure(height, left=_label_width(labels, 7.2), bottom=0.28, top=0.22)
     y = np.arange(len(rows))
     customers = [r["share_customers"] or 0 for r in rows]
     sales = [r["share_monetary"] or 0 for r in rows]
@@ -811,7 +815,7 @@ def segments_chart(figures: dict[str, Any]) -> Figure:
 # --------------------------------------------------------------------------- forecast
 
 
-def _forecast_chart(forecast: dict[str, Any], money: bool) -> Figure:
+def _forecast_chart(forecast: dict[str, Any], money: bool, height: float) -> Figure:
     history = forecast.get("history") or []
     points = forecast.get("points") or []
     months = [dt.date.fromisoformat(m[:10]) for m, _ in history]
@@ -821,7 +825,7 @@ def _forecast_chart(forecast: dict[str, Any], money: bool) -> Figure:
     def index(month: str) -> int:
         return month_index(dt.date.fromisoformat(month[:10])) - month_index(start)
 
-    fig, ax = _figure(2.3)
+    fig, ax = _figure(height)
     hx = [index(m) for m, _ in history]
     hy = [np.nan if v is None else v for _, v in history]
     ax.plot(hx, hy, color=NET, marker="o", markersize=2.3, linewidth=1.4, label="actual")
@@ -893,20 +897,20 @@ def _forecast_chart(forecast: dict[str, Any], money: bool) -> Figure:
     return fig
 
 
-def forecast_net_sales_chart(figures: dict[str, Any]) -> Figure:
+def forecast_net_sales_chart(figures: dict[str, Any], height: float) -> Figure:
     """Net sales: the months so far, the forecast and its 80%/95% intervals."""
-    return _forecast_chart(figures["forecast"]["net_sales"], money=True)
+    return _forecast_chart(figures["forecast"]["net_sales"], money=True, height=height)
 
 
-def forecast_active_customers_chart(figures: dict[str, Any]) -> Figure:
+def forecast_active_customers_chart(figures: dict[str, Any], height: float) -> Figure:
     """Active customers: the months so far, the forecast and its 80%/95% intervals."""
-    return _forecast_chart(figures["forecast"]["active_customers"], money=False)
+    return _forecast_chart(figures["forecast"]["active_customers"], money=False, height=height)
 
 
 # --------------------------------------------------------------------------- growth
 
 
-def bridge_chart(figures: dict[str, Any]) -> Figure:
+def bridge_chart(figures: dict[str, Any], height: float) -> Figure:
     """A waterfall from the comparison's net sales to the period's, step by customer group."""
     bridge = figures["growth_bridge"]
     split = next(s for s in bridge["splits"] if s["key"] == "customer")
@@ -918,7 +922,7 @@ def bridge_chart(figures: dict[str, Any]) -> Figure:
         "guests": "guests",
     }
     labels = ["then", *[short.get(p["key"], p["key"]) for p in split["parts"]], "now"]
-    fig, ax = _figure(2.3, left=0.55, bottom=0.42, top=0.12)
+    fig, ax = _figure(height, left=0.55, bottom=0.42, top=0.12)
     level = bridge["previous_net"]
     ax.bar(0, level, 0.62, color=NET_PALE)
     _bar_label(ax, 0, level, formatting.money_short(level), inside=True)
@@ -957,7 +961,7 @@ def _bar_label(ax: Any, x: float, top: float, text: str, *, inside: bool = False
 # --------------------------------------------------------------------------- retention
 
 
-def cohorts_chart(figures: dict[str, Any]) -> Figure:
+def cohorts_chart(figures: dict[str, Any], height: float) -> Figure:
     """The share of each acquisition cohort ordering in each month after its first."""
     cohorts = _cohorts(figures)
     width = _cohort_width(cohorts)
@@ -968,7 +972,7 @@ def cohorts_chart(figures: dict[str, Any]) -> Figure:
     labels = [
         f"{dt.date.fromisoformat(c['month'][:10]):%b %Y} ({c['customers']:,})" for c in cohorts
     ]
-    fig, ax = _figure(0.5 + 0.2 * len(cohorts), left=_label_width(labels, 7), bottom=0.36, top=0.08)
+    fig, ax = _figure(height, left=_label_width(labels, 7), bottom=0.36, top=0.08)
     top = float(np.nanmax(grid)) if not np.isnan(grid).all() else 0.5
     sns.heatmap(
         grid,
@@ -1047,29 +1051,43 @@ def _has_forecast(key: str) -> Callable[[dict[str, Any]], bool]:
     return shown
 
 
+def _fixed(inches: float) -> Callable[[dict[str, Any]], float]:
+    return lambda figures: inches
+
+
+def _per_row(base: float, row: float, rows: Callable[[dict[str, Any]], Sized]) -> Any:
+    return lambda figures: base + row * len(rows(figures))
+
+
 @dataclasses.dataclass(frozen=True)
 class Chart:
-    """One chart of the brief: whether the figures support it (decided without drawing,
-    so that the brief's HTML can be written while the charts are drawn), and its drawing."""
+    """One chart of the brief: whether the figures support it and its height in inches
+    (both decided without drawing, so that the brief can be laid out while the charts are
+    drawn), and its drawing at that height."""
 
     shown: Callable[[dict[str, Any]], bool]
-    draw: Callable[[dict[str, Any]], Figure]
+    height: Callable[[dict[str, Any]], float]
+    draw: Callable[[dict[str, Any], float], Figure]
 
 
 #: Chart name -> chart, in the order the brief shows them.
 CHARTS: dict[str, Chart] = {
-    "net_sales": Chart(_has_months, net_sales_chart),
-    "growth": Chart(_has_growth, growth_chart),
-    "orders": Chart(_has_months, orders_chart),
-    "bridge": Chart(_has_bridge, bridge_chart),
-    "customers": Chart(_has_months, customers_chart),
-    "new_customers": Chart(_has_two_months, new_customers_chart),
-    "cohorts": Chart(_has_cohorts, cohorts_chart),
-    "invoice_amounts": Chart(_has_amounts, invoice_amounts_chart),
-    "countries": Chart(_has_countries, countries_chart),
-    "segments": Chart(_has_segments, segments_chart),
-    "forecast_net_sales": Chart(_has_forecast("net_sales"), forecast_net_sales_chart),
+    "net_sales": Chart(_has_months, _fixed(2.45), net_sales_chart),
+    "growth": Chart(_has_growth, _fixed(1.7), growth_chart),
+    "orders": Chart(_has_months, _fixed(2.35), orders_chart),
+    "bridge": Chart(_has_bridge, _fixed(2.3), bridge_chart),
+    "customers": Chart(_has_months, _fixed(2.45), customers_chart),
+    "new_customers": Chart(_has_two_months, _fixed(1.95), new_customers_chart),
+    "cohorts": Chart(_has_cohorts, _per_row(0.5, 0.2, _cohorts), cohorts_chart),
+    "invoice_amounts": Chart(_has_amounts, _fixed(2.2), invoice_amounts_chart),
+    "countries": Chart(
+        _has_countries, _per_row(0.5, 0.18, lambda f: f["countries"]["rows"]), countries_chart
+    ),
+    "segments": Chart(
+        _has_segments, _per_row(0.55, 0.24, lambda f: f["segments"]["summary"]), segments_chart
+    ),
+    "forecast_net_sales": Chart(_has_forecast("net_sales"), _fixed(2.3), forecast_net_sales_chart),
     "forecast_active_customers": Chart(
-        _has_forecast("active_customers"), forecast_active_customers_chart
+        _has_forecast("active_customers"), _fixed(2.3), forecast_active_customers_chart
     ),
 }

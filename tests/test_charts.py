@@ -16,7 +16,7 @@ from typing import Any
 
 import matplotlib
 
-from lgs_reports.charts import CHARTS, LABEL_CHARS, data_label, draw_charts
+from lgs_reports.charts import CHARTS, LABEL_CHARS, chart_size, data_label, draw_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -31,6 +31,20 @@ def test_every_chart_is_drawn_as_svg_that_parses(charts: dict[str, str]) -> None
         root = ET.fromstring(svg)
         assert root.tag == f"{SVG}svg", name
         assert root.get("width", "").endswith("pt"), name
+
+
+def test_each_charts_size_is_known_before_it_is_drawn(figures: dict[str, Any]) -> None:
+    """The brief is laid out while the charts are drawn, each one's box sized by
+    `chart_size`: the SVG drawn later must be that size, in points."""
+    fewer = copy.deepcopy(figures)  # the sizes that follow the data: other row counts
+    fewer["countries"]["rows"] = fewer["countries"]["rows"][:3]
+    fewer["segments"]["summary"] = fewer["segments"]["summary"][:4]
+    for variant in (figures, fewer):
+        for name, svg in draw_charts(variant).items():
+            width, height = (round(inches * 72, 6) for inches in chart_size(name, variant))
+            root = ET.fromstring(svg)
+            drawn = (root.get("width"), root.get("height"))
+            assert drawn == (f"{width:g}pt", f"{height:g}pt"), name
 
 
 def test_charts_carry_no_timestamp(charts: dict[str, str]) -> None:
