@@ -55,9 +55,10 @@ _COUNTED = {
 # Paint cost of a page, in boxes: a node of an SVG chart costs about five boxes.
 _SVG_NODE_COST = 5
 
-# The WeasyPrint releases whose painting this module was proven against (the names it
-# gives resources, what a page's painting shares): tests/test_painting.py compares the
-# bytes; on any other release every page is painted by one process.
+# The WeasyPrint releases whose internals this module and `chart_frames` were proven
+# against (the names it gives resources, what a page's painting shares, how it makes an
+# SVG image): tests/test_painting.py and the typesetter's tests compare the bytes; on
+# any other release every page is painted by one process and charts are not framed.
 PROVEN_WEASYPRINT = ("70.",)
 
 
@@ -98,14 +99,22 @@ def write_pdf(document: Any, *, painters: int = 1, **options: Any) -> bytes:
     return pdf
 
 
+def proven_weasyprint() -> bool:
+    """Whether the WeasyPrint installed is a release that the painter and the chart frames
+    (`chart_frames`), which use its internals, were proven on (`PROVEN_WEASYPRINT`)."""
+    import weasyprint
+
+    if weasyprint.__version__.startswith(PROVEN_WEASYPRINT):
+        return True
+    log.debug("WeasyPrint %s is not proven: one painter, no frames", weasyprint.__version__)
+    return False
+
+
 def _splittable(pages: list[Any], options: dict[str, Any]) -> bool:
     """Whether the pages' painting touches only what `_Painter` knows how to take over:
     a proven WeasyPrint, no tagged PDF (its marks are numbered across pages), no form
     fields."""
-    import weasyprint
-
-    if not weasyprint.__version__.startswith(PROVEN_WEASYPRINT):
-        log.debug("one painter: WeasyPrint %s is not a proven release", weasyprint.__version__)
+    if not proven_weasyprint():
         return False
     if options.get("pdf_tags") or options.get("pdf_variant") or options.get("pdf_forms"):
         return False

@@ -72,6 +72,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 
 from lgs_reports import formatting, headlines, painting
+from lgs_reports.chart_frames import Frames
 from lgs_reports.errors import ConfigError
 from lgs_reports.headlines import KpiCard
 from lgs_reports.logs import step
@@ -89,6 +90,9 @@ class ChartSource(Protocol):
 
     def names(self) -> list[str]:
         """The charts there will be, in the order they come (waiting for the list)."""
+
+    def size(self, name: str) -> tuple[float, float]:
+        """One chart's width and height in inches, known before it is drawn."""
 
     def svg(self, name: str) -> str:
         """One chart's SVG text (waiting for it)."""
@@ -434,12 +438,19 @@ def _fetcher_class() -> type:
 
     class LocalUrlFetcher(URLFetcher):
         """Serves ``data:`` URIs, ``file:`` URLs inside `roots` and, given a `ChartSource`,
-        ``lgs-chart:`` URLs; refuses everything else."""
+        ``lgs-chart:`` URLs (each chart's frame, given `chart_frames.Frames`); refuses
+        everything else."""
 
-        def __init__(self, roots: tuple[Path, ...], charts: ChartSource | None = None) -> None:
+        def __init__(
+            self,
+            roots: tuple[Path, ...],
+            charts: ChartSource | None = None,
+            frames: Frames | None = None,
+        ) -> None:
             super().__init__(allowed_protocols=("data", "file"))
             self.roots = roots
             self.charts = charts
+            self.frames = frames
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -447,8 +458,12 @@ def _fetcher_class() -> type:
             if scheme == "data":
                 return super().fetch(url, headers)
             if scheme == CHART_SCHEME and self.charts is not None:
-                svg = self.charts.svg(url.split(":", 1)[1])
-                return URLFetcherResponse(url, svg.encode(), {"Content-Type": "image/svg+xml"})
+                name = url.split(":", 1)[1]
+                if self.frames is not None:
+                    svg = self.frames.frame(url, name)
+                else:
+                    svg = self.charts.svg(name).encode()
+                return URLFetcherResponse(url, svg, {"Content-Type": "image/svg+xml"})
             if scheme == "file":
                 parts = urlsplit(url)
                 path = Path(unquote(parts.path)).resolve()
@@ -472,10 +487,14 @@ def _fetcher_class() -> type:
     return LocalUrlFetcher
 
 
-def url_fetcher(templates_dir: str | Path | None = None, charts: ChartSource | None = None) -> Any:
+def url_fetcher(
+    templates_dir: str | Path | None = None,
+    charts: ChartSource | None = None,
+    frames: Frames | None = None,
+) -> Any:
     """A WeasyPrint URL fetcher that only serves the brief's own local files, data: URIs
-    and the charts of ``charts``."""
-    return _fetcher_class()(_allowed_roots(templates_dir), charts)
+    and the charts of ``charts`` (or, given ``frames``, their frames)."""
+    return _fetcher_class()(_allowed_roots(templates_dir), charts, frames)
 
 
 def layout(
@@ -485,16 +504,20 @@ def layout(
     charts: ChartSource | None = None,
 ) -> Any:
     """Lay the HTML out into pages (a WeasyPrint Document); ``charts`` serves its
-    ``lgs-chart:`` images."""
+    ``lgs-chart:`` images: the layout frames them (`chart_frames`), and `write` waits
+    for them, so that they are drawn while the brief is laid out."""
     import weasyprint
 
     folder = templates_dir if templates_dir is not None else context.templates_dir
     base = Path(folder).resolve() if folder else resource_dir("templates").resolve()
+    frames = Frames(charts) if charts is not None and painting.proven_weasyprint() else None
     # base_url ends with "/" so that relative URLs resolve inside the folder
     document = weasyprint.HTML(
-        string=html, base_url=base.as_uri() + "/", url_fetcher=url_fetcher(folder, charts)
+        string=html,
+        base_url=base.as_uri() + "/",
+        url_fetcher=url_fetcher(folder, charts, frames),
     )
-    return document.render()
+    return document.render(cache=frames.images if frames is not None else None)
 
 
 def write(document: Any, context: BriefContext, *, painters: int = 1) -> bytes:
@@ -505,6 +528,9 @@ def write(document: Any, context: BriefContext, *, painters: int = 1) -> bytes:
     ``SOURCE_DATE_EPOCH`` when set, else from the clock; it is set to the data's
     last invoice for the duration of the call only.
     """
+    frames = getattr(document.url_fetcher, "frames", None)
+    if frames is not None:
+        frames.draw_in()
     stamp = dt.datetime.fromisoformat(context.document_date)
     with _source_date_epoch(int(stamp.timestamp())):
         return painting.write_pdf(document, painters=painters, pdf_identifier=False)
@@ -544,9 +570,9 @@ def render_brief(
 
     Each step (``draw``, ``html``, ``layout``, ``write``) is logged with its seconds,
     which ``timings``, if given, also receives. With ``charts`` (drawn by another
-    process), the HTML names them by ``lgs-chart:`` URL and the layout waits for each
-    one only when it places it. With ``painters=2`` a forked process paints the later
-    pages (`painting`): the bytes are the same.
+    process), the HTML names them by ``lgs-chart:`` URL, the layout frames each one
+    (`chart_frames`) and the write waits for them. With ``painters=2`` a forked process
+    paints the later pages (`painting`). The bytes are the same either way.
     """
     if charts is None:
         from lgs_reports.charts import draw_charts

@@ -6,27 +6,29 @@ queries and the analyses (pandas, DuckDB) are most of the rest. They share
 nothing but the figures, so the run forks two workers first:
 
 - the draftsman imports matplotlib and seaborn and waits for the figures; it
-  says at once which charts there are (`charts.chart_names`, decided without
-  drawing), then forks a helper, and the two take the charts one at a time, each
-  the next one left, until all are drawn; each chart's SVG goes to the
-  typesetter as soon as it is written (the helper's through the draftsman);
+  says at once which charts there are and their sizes (`charts.chart_names`,
+  `charts.chart_size`, decided without drawing), then forks a helper, and the
+  two take the charts one at a time, each the next one left, until all are
+  drawn; each chart's SVG is sent to the typesetter as soon as it is written (the
+  helper's through the draftsman; a thread sends them, so that drawing never
+  waits for the typesetter to read);
 - the typesetter imports WeasyPrint, compiles the templates and warms its fonts
   up while the main process queries and analyses (`render.prepare`); given the
-  figures and the list of charts, it renders the HTML, with each chart named by
-  an ``lgs-chart:`` URL, and lays it out, taking each chart's SVG from the
-  draftsman when it places it (`render.ChartSource`); it writes the PDF, with a
-  painter forked from it painting the later pages (`painting`), and hands the
-  bytes back.
+  figures and the charts' sizes, it renders the HTML, with each chart named by
+  an ``lgs-chart:`` URL, and lays it out with each chart's frame while the
+  charts are drawn (`chart_frames`); it then puts each chart in its frame and
+  writes the PDF, with a painter forked from it painting the later pages
+  (`painting`), and hands the bytes back.
 
-Two cores, three processes (four while the charts are drawn): the workers run
-below the main process's priority (the typesetter above the draftsman), so that
-their imports take what CPU the queries leave; while the charts are drawn the
-typesetter parses the HTML and the main process waits (`Typesetter.submit`
-returns once the charts are drawn); then the main process writes the action
-lists while the typesetter lays out the PDF, and the typesetter and its painter
-share the two cores to write it. Each process holds only
-its own libraries, so the run's peak memory is the largest of them, not their
-sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
+Two cores, three processes (four while the charts are drawn or the PDF
+written): the workers run below the main process's priority (the typesetter
+above the draftsman), so that their imports take what CPU the queries leave;
+while the charts are drawn the typesetter lays the brief out and the main
+process waits (`Typesetter.submit` returns once the charts are drawn); then the
+main process writes the action lists while the typesetter finishes the layout,
+and the typesetter and its painter share the two cores to write the PDF. Each
+process holds only its own libraries, so the run's peak memory is the largest of
+them, not their sum. Both workers are forked before DuckDB or PostgreSQL starts a thread or
 opens a file (a fork copies neither safely), and run the same functions the main
 process would (`render.render_brief`, `charts.chart_svg`), so the PDF is
 byte-identical to one made in-process. Where ``fork`` is not available (not
@@ -51,7 +53,9 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -195,20 +199,27 @@ class Typesetter(InProcessTypesetter):
 class _ChartFeed:
     """The draftsman's charts as the typesetter reads them: a `render.ChartSource`.
 
-    The draftsman sends ``("names", [...])``, then ``("chart", (name, svg))`` for each,
-    then ``("done", timings)``; or ``("error", exception)`` at any point.
+    The draftsman sends ``("sizes", {name: (width, height), ...})`` (the charts there
+    will be, in order, and their sizes in inches), then ``("chart", (name, svg))`` for
+    each, then ``("done", timings)``; or ``("error", exception)`` at any point.
     """
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
-        self._names: list[str] | None = None
+        self._sizes: dict[str, tuple[float, float]] | None = None
         self._svgs: dict[str, str] = {}
         self.error: BaseException | None = None  # what stopped the charts, to raise as it is
 
     def names(self) -> list[str]:
-        if self._names is None:
-            self._names = self._next("names")
-        return self._names
+        return list(self._known())
+
+    def size(self, name: str) -> tuple[float, float]:
+        return self._known()[name]
+
+    def _known(self) -> dict[str, tuple[float, float]]:
+        if self._sizes is None:
+            self._sizes = self._next("sizes")
+        return self._sizes
 
     def svg(self, name: str) -> str:
         try:
@@ -293,29 +304,62 @@ def _serve(conn: Any, charts: Any, templates_dir: str | Path | None, others: lis
 
 
 def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
-    """The draftsman's life: import, wait for the figures, say which charts there are, and
-    send each one as it is done."""
+    """The draftsman's life: import, wait for the figures, say which charts there are and
+    their sizes, and send each one as it is done."""
     job = _wait_for_job(conn, others, WORKER_NICENESS["draftsman"], _prepare_drawing)
     if job is None:
         return
     figures, _, failure = job
     timings: dict[str, float] = {}
+    outbox = _Outbox(charts_out)
     try:
         if failure is not None:
             raise failure
-        from lgs_reports.charts import chart_names, chart_svg
+        from lgs_reports.charts import chart_names, chart_size, chart_svg
 
         with step("draw", timings):
             names = chart_names(figures)
-            _send(charts_out, ("names", names))
+            outbox.put(("sizes", {name: chart_size(name, figures) for name in names}))
             drawn = _drawn_by_two(names, lambda name: chart_svg(name, figures), (conn, charts_out))
             for chart in drawn:
-                _send(charts_out, ("chart", chart))
+                outbox.put(("chart", chart))
     except BaseException as exc:
-        _send(charts_out, ("error", _portable(exc, "chart-drawing")))
+        outbox.put(("error", _portable(exc, "chart-drawing")))
     else:
-        _send(charts_out, ("done", timings))
+        outbox.put(("done", timings))
     _send(conn, ("drawn",))  # the main process may take the core now
+    outbox.close()
+
+
+class _Outbox:
+    """The draftsman's messages to the typesetter, sent in order by a thread, so that the
+    draftsman draws on while the typesetter, laying the brief out, does not read them
+    yet (an SVG is larger than a pipe holds). The thread starts with the first message
+    after the helper is forked (`_drawn_by_two`): a fork copies no thread."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        if self._thread is None and message[0] == "sizes":
+            _send(self._conn, message)  # before the fork; small, into an empty pipe
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._send_all, daemon=True)
+            self._thread.start()
+        self._queue.put(message)
+
+    def close(self) -> None:
+        """Wait until every message is sent (or the typesetter is gone)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+
+    def _send_all(self) -> None:
+        while (message := self._queue.get()) is not None:
+            _send(self._conn, message)
 
 
 def _drawn_by_two(

@@ -4,6 +4,7 @@ here, and none outlives the run."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -68,13 +69,13 @@ def every_chart_in(who: str, action, monkeypatch) -> None:
     here = os.getpid()
     for name, chart in list(charts.CHARTS.items()):
 
-        def draw(figures, real=chart.draw):
+        def draw(figures, height, real=chart.draw):
             if (os.getppid() == here) == (who == "draftsman"):
                 return action(figures)
             time.sleep(0.2)
-            return real(figures)
+            return real(figures, height)
 
-        monkeypatch.setitem(charts.CHARTS, name, charts.Chart(chart.shown, draw))
+        monkeypatch.setitem(charts.CHARTS, name, dataclasses.replace(chart, draw=draw))
 
 
 @pytest.mark.parametrize("who", ["draftsman", "helper"])
