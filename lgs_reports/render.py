@@ -63,6 +63,7 @@ import importlib.util
 import logging
 import mimetypes
 import os
+import sys
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -387,12 +388,49 @@ def prepare(templates_dir: str | Path | None) -> None:
     """Do now what every brief does first: compile the templates, and start WeasyPrint's
     fonts and text layout on a line of the brief's type. The typesetter does it while
     the figures are being made; the brief's bytes are the same either way."""
-    import weasyprint
-
+    weasyprint = import_weasyprint()
     env = template_environment(templates_dir)
     for name in env.list_templates(filter_func=_brief_template):
         env.get_template(name)
     weasyprint.HTML(string=_WARM_UP).render().write_pdf()
+
+
+def import_weasyprint() -> Any:
+    """WeasyPrint, imported without searching for its libraries by running programs.
+
+    For each library WeasyPrint tries several names, the soname that Linux's dynamic
+    loader finds (``libpango-1.0.so.0``) after names of other systems; for each name
+    that does not load as it is, cffi asks ``ctypes.util.find_library``, which runs
+    ldconfig, gcc and ld: about 30 processes and a third of a second of CPU, taken from
+    the queries the import overlaps. During the import find_library answers nothing,
+    so that each library is loaded by its soname, as the search would have found it.
+    Where that fails, the import is made again with the search (WeasyPrint's message
+    about missing libraries is then printed once, by that import).
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    import ctypes.util
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = _found_nothing
+    try:
+        with contextlib.redirect_stdout(None):
+            import weasyprint
+        return weasyprint
+    except OSError:
+        for name in [n for n in sys.modules if n.partition(".")[0] == "weasyprint"]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint
+
+    return weasyprint
+
+
+def _found_nothing(name: str) -> None:
+    return None
 
 
 def _brief_template(name: str) -> bool:
@@ -506,8 +544,7 @@ def layout(
     """Lay the HTML out into pages (a WeasyPrint Document); ``charts`` serves its
     ``lgs-chart:`` images: the layout frames them (`chart_frames`), and `write` waits
     for them, so that they are drawn while the brief is laid out."""
-    import weasyprint
-
+    weasyprint = import_weasyprint()
     folder = templates_dir if templates_dir is not None else context.templates_dir
     base = Path(folder).resolve() if folder else resource_dir("templates").resolve()
     frames = Frames(charts) if charts is not None and painting.proven_weasyprint() else None

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import logging
 import socket
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -500,3 +503,58 @@ def test_sample_brief_says_so_and_renders_byte_identical(sample_figures: dict) -
 def test_render_brief_reports_its_timings(brief: Any, timings: dict[str, float]) -> None:
     assert set(timings) == {"draw", "html", "layout", "write"}
     assert all(t >= 0 for t in timings.values())
+
+
+# WeasyPrint imported in a fresh interpreter: `import_weasyprint` with the processes it
+# starts counted, and the shared libraries the process then has mapped
+_IMPORT_PROBE = """
+import json, subprocess, sys
+started = []
+popen = subprocess.Popen.__init__
+def counted(self, args, *rest, **options):
+    started.append(args if isinstance(args, str) else args[0])
+    popen(self, args, *rest, **options)
+subprocess.Popen.__init__ = counted
+{before}
+{importer}
+mapped = sorted({{line.split()[-1] for line in open("/proc/self/maps") if ".so" in line}})
+json.dump({{"started": started, "mapped": mapped}}, sys.stdout)
+"""
+
+
+def _import_probe(importer: str, before: str = "") -> dict[str, Any]:
+    code = _IMPORT_PROBE.format(before=before, importer=importer)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the search it skips is Linux's")
+def test_weasyprint_is_imported_with_the_same_libraries_and_no_process() -> None:
+    plain = _import_probe("import lgs_reports.render\nimport weasyprint")
+    ours = _import_probe("from lgs_reports.render import import_weasyprint; import_weasyprint()")
+    assert plain["started"]  # ctypes.util.find_library's ldconfig and gcc
+    assert ours["started"] == []
+    pango = [path for path in plain["mapped"] if "libpango-1.0" in path]
+    assert pango and ours["mapped"] == plain["mapped"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the search it skips is Linux's")
+def test_weasyprint_is_imported_with_the_search_where_the_sonames_are_not_enough() -> None:
+    # the first import of WeasyPrint's libraries fails, as where a library loads only
+    # by the name find_library gives: the import is made again, with the search
+    fails_once = """
+import importlib.abc
+class FailsOnce(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "weasyprint.text.ffi":
+            sys.meta_path.remove(self)
+            raise OSError("cannot load library 'libpango-1.0.so.0'")
+sys.meta_path.insert(0, FailsOnce())
+"""
+    probe = _import_probe(
+        "from lgs_reports.render import import_weasyprint\n"
+        "assert import_weasyprint().HTML(string='<p>x</p>').write_pdf().startswith(b'%PDF')",
+        before=fails_once,
+    )
+    assert probe["started"]  # the second import searched
+    assert any("libpango-1.0" in path for path in probe["mapped"])
