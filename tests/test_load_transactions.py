@@ -122,33 +122,44 @@ def _inside_the_load(pid: int, big: Path, warehouse_url: str) -> bool:
 
 
 def interrupt_load(big: Path, warehouse_url: str, env: dict, cwd: Path, signum: int):
-    """Start ``lgs-reports load BIG`` and send it ``signum`` inside the load's transaction."""
+    """Start ``lgs-reports load BIG`` as a terminal would and send it ``signum`` inside the
+    load's transaction.
+
+    A shell without job control starts a background job with SIGINT ignored, and an
+    ignored signal stays ignored across exec: a suite run that way would start a load
+    that rightly ignores Ctrl-C. The load is started with SIGINT handled here, so that
+    its Python starts with Ctrl-C at its default, as from a terminal.
+    """
     out, err = cwd / "child.out", cwd / "child.err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "lgs_reports", "load", str(big)],
-            env=env,
-            cwd=cwd,
-            stdout=stdout,
-            stderr=stderr,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not _inside_the_load(child.pid, big, warehouse_url):
-                if child.poll() is not None:
-                    pytest.fail(
-                        f"the load ended (exit {child.returncode}) before it could be "
-                        f"interrupted: {err.read_text()}"
-                    )
-                if time.monotonic() > deadline:
-                    pytest.fail("the load did not reach the middle of the file within 60 s")
-                time.sleep(0.002)
-            child.send_signal(signum)
-            code = child.wait(timeout=60)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    handled = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with out.open("w") as stdout, err.open("w") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "lgs_reports", "load", str(big)],
+                env=env,
+                cwd=cwd,
+                stdout=stdout,
+                stderr=stderr,
+            )
+    finally:
+        signal.signal(signal.SIGINT, handled)
+    try:
+        deadline = time.monotonic() + 60
+        while not _inside_the_load(child.pid, big, warehouse_url):
+            if child.poll() is not None:
+                pytest.fail(
+                    f"the load ended (exit {child.returncode}) before it could be "
+                    f"interrupted: {err.read_text()}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail("the load did not reach the middle of the file within 60 s")
+            time.sleep(0.002)
+        child.send_signal(signum)
+        code = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
     return code, out.read_text(), err.read_text()
 
 
