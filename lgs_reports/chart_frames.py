@@ -53,27 +53,24 @@ class Frames:
             if not isinstance(image, SVGImage):
                 continue  # WeasyPrint could not read the frame, and said so
             tree = ElementTree.fromstring(self.charts.svg(name).encode())
-            expected = ElementTree.fromstring(frame_svg(*self.charts.size(name)))
-            if _size(tree) != _size(expected):
-                raise ChartSizeError(
-                    f"chart {name} was drawn at {_size(tree)}, its frame is {_size(expected)}"
-                )
+            drawn = tuple(tree.get(attribute) for attribute in ("width", "height", "viewBox"))
+            framed = _frame_size(*self.charts.size(name))
+            if drawn != framed:
+                raise ChartSizeError(f"chart {name} was drawn at {drawn}, its frame is {framed}")
             image.__init__(tree, url, image._url_fetcher, image._context)
 
 
 def frame_svg(width_in: float, height_in: float) -> str:
     """An empty SVG of a chart's size, its root's size written as matplotlib writes a
     figure's (points, ``%f`` without trailing zeros)."""
-    width, height = _points(width_in), _points(height_in)
+    width, height, viewbox = _frame_size(width_in, height_in)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}pt" height="{height}pt"'
-        f' viewBox="0 0 {width} {height}"/>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' viewBox="{viewbox}"/>'
     )
 
 
-def _points(inches: float) -> str:
-    return f"{inches * 72:f}".rstrip("0").rstrip(".")
-
-
-def _size(root: Any) -> tuple[str | None, ...]:
-    return tuple(root.get(attribute) for attribute in ("width", "height", "viewBox"))
+def _frame_size(width_in: float, height_in: float) -> tuple[str, str, str]:
+    """The root's ``width``, ``height`` and ``viewBox`` of a chart of this size."""
+    width, height = (f"{inches * 72:f}".rstrip("0").rstrip(".") for inches in (width_in, height_in))
+    return f"{width}pt", f"{height}pt", f"0 0 {width} {height}"

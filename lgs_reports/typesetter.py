@@ -319,7 +319,9 @@ def _draw(conn: Any, charts_out: Any, others: list[Any]) -> None:
 
         with step("draw", timings):
             names = chart_names(figures)
-            outbox.put(("sizes", {name: chart_size(name, figures) for name in names}))
+            # before the helper is forked and the outbox's thread started: small, into an
+            # empty pipe
+            _send(charts_out, ("sizes", {name: chart_size(name, figures) for name in names}))
             drawn = _drawn_by_two(names, lambda name: chart_svg(name, figures), (conn, charts_out))
             for chart in drawn:
                 outbox.put(("chart", chart))
@@ -343,9 +345,6 @@ class _Outbox:
         self._thread: threading.Thread | None = None
 
     def put(self, message: tuple[Any, ...]) -> None:
-        if self._thread is None and message[0] == "sizes":
-            _send(self._conn, message)  # before the fork; small, into an empty pipe
-            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._send_all, daemon=True)
             self._thread.start()
