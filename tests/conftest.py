@@ -20,6 +20,12 @@ Warehouses are real engines, never mocks (STYLE.md, practice 9):
   one, a two-sheet XLSX like the public workbook).
 - ``snapshot``: what the warehouse holds, as a comparable value, to prove a
   failed load changed nothing.
+- ``real``: a DuckDB warehouse holding the real extract (``../shared/data``),
+  loaded once per session, for tests that only read it.
+- ``sampled``: ``run_cli`` against that warehouse holding the generated sample,
+  as ``lgs-reports sample`` leaves it (`sample.load_sample`, run once per engine
+  per session; each test gets a copy: the DuckDB file, or a PostgreSQL database
+  made from it as a template). ``tests/test_sample.py`` tests the command itself.
 
 Markers (registered in pyproject.toml): ``postgres`` (needs the server),
 ``realdata`` (needs ``../shared/data``: skipped when it is absent), ``slow``.
@@ -27,6 +33,7 @@ Markers (registered in pyproject.toml): ``postgres`` (needs the server),
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import gzip
@@ -36,6 +43,7 @@ import itertools
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -46,6 +54,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from lgs_reports.charts import draw_charts
 from lgs_reports.load.readers import COLUMNS, PUBLIC_COLUMNS
+from lgs_reports.sample import load_sample
 from lgs_reports.warehouse import Warehouse
 from tests.pgserver import find_bin_dir, server_url
 
@@ -67,12 +76,22 @@ GOOD_LINE: Row = (
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if SHARED_DATA.is_dir():
-        return
     skip = pytest.mark.skip(reason=f"real data not found at {SHARED_DATA}")
     for item in items:
-        if "realdata" in item.keywords:
+        if "realdata" in item.keywords and not SHARED_DATA.is_dir():
             item.add_marker(skip)
+        # Tests that share an expensive fixture run in one worker (pytest-xdist's loadgroup),
+        # so that it is built once: the real extract, or a module's fixtures.
+        if "real" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("real"))
+        elif _uses_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(fixture.scope == "module" for chain in defs for fixture in chain)
 
 
 # --- a brief's figures ------------------------------------------------------------
@@ -117,6 +136,23 @@ def pg_admin(pg_url: str) -> Iterator[Engine]:
 _database_numbers = itertools.count(1)
 
 
+@contextlib.contextmanager
+def throwaway_database(
+    pg_url: str, pg_admin: Engine, name: str, *, template: str | None = None
+) -> Iterator[str]:
+    """A new database on the test server (a copy of ``template``, if given): its URL,
+    dropped after."""
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(
     params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)],
     ids=["duckdb", "postgres"],
@@ -129,14 +165,19 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     pg_url: str = request.getfixturevalue("pg_url")
     admin: Engine = request.getfixturevalue("pg_admin")
     # A database per test (about 50 ms): isolated even from a killed child's connection.
-    name = f"lgs_t_{os.getpid()}_{next(_database_numbers)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database(pg_url, admin, f"lgs_t_{os.getpid()}_{next(_database_numbers)}") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The real extract in DuckDB, loaded once: read it, never change it."""
+    from lgs_reports.load import load_file
+
+    warehouse = Warehouse(f"duckdb:///{tmp_path_factory.mktemp('real') / 'real.duckdb'}")
+    load_file(warehouse, SHARED_DATA / "online_retail_II.csv.gz")
+    yield warehouse
+    warehouse.dispose()
 
 
 @pytest.fixture
@@ -231,6 +272,50 @@ def run_cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# --- the sample warehouse ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def duckdb_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file holding the sample, closed (checkpointed) after the load."""
+    path = tmp_path_factory.mktemp("sample") / "warehouse.duckdb"
+    _load_sample(f"duckdb:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_sample(pg_url: str, pg_admin: Engine) -> Iterator[str]:
+    """The name of a PostgreSQL database holding the sample, to copy as a template."""
+    name = f"lgs_sample_{os.getpid()}"
+    with throwaway_database(pg_url, pg_admin, name) as url:
+        _load_sample(url)
+        yield name
+
+
+def _load_sample(url: str) -> None:
+    wh = Warehouse(url)
+    try:
+        load_sample(wh)
+    finally:
+        wh.dispose()  # no connection left: DuckDB checkpoints, PostgreSQL can copy it
+
+
+@pytest.fixture
+def sampled(
+    request: pytest.FixtureRequest, warehouse_url: str, run_cli: Callable[..., CliResult]
+) -> Callable[..., CliResult]:
+    """``run_cli`` against this test's warehouse holding the sample."""
+    url = make_url(warehouse_url)
+    if url.drivername.startswith("duckdb"):
+        shutil.copyfile(request.getfixturevalue("duckdb_sample"), url.database)
+    else:
+        template = request.getfixturevalue("postgres_sample")
+        with request.getfixturevalue("pg_admin").connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{url.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
+    return run_cli
 
 
 # --- input files ----------------------------------------------------------------------

@@ -439,18 +439,6 @@ def test_the_brief_writes_each_list_as_csv_and_in_the_workbook(ledger):
 # --- the real extract ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    from lgs_reports.load import load_file
-    from lgs_reports.warehouse import Warehouse
-    from tests.conftest import SHARED_DATA
-
-    warehouse = Warehouse(f"duckdb:///{tmp_path_factory.mktemp('real') / 'real.duckdb'}")
-    load_file(warehouse, SHARED_DATA / "online_retail_II.csv.gz")
-    yield warehouse
-    warehouse.dispose()
-
-
 def frame(warehouse, sql: str, **binds) -> pd.DataFrame:
     with warehouse.connect() as conn:
         result = conn.execute(text(sql), binds)

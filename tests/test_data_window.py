@@ -31,10 +31,7 @@ def test_tables_without_invoices_are_empty_too(warehouse):
             fetch(reader, parse_period("2011"), rfm_window_days=365)
 
 
-def test_the_window_of_a_loaded_warehouse(warehouse):
-    from lgs_reports.sample import load_sample
-
-    load_sample(warehouse)
+def test_the_window_of_a_loaded_warehouse(sampled, warehouse):
     with warehouse.connect() as conn:
         window, first, last = data_window(Reader([conn]), warehouse.safe_url)
     assert (first.date().isoformat(), last.date().isoformat()) == ("2009-12-01", "2011-12-09")

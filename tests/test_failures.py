@@ -42,13 +42,6 @@ ENOSPC = "No space left on device"
 duckdb_only = pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
 
 
-@pytest.fixture
-def sampled(run_cli):
-    code, _, err = run_cli(["sample"])
-    assert code == 0, err
-    return run_cli
-
-
 def tree(root: Path, *, locks: bool = False) -> dict[str, bytes | str]:
     """Every file (its bytes), folder and link under ``root``; ``.locks`` only if asked."""
     found: dict[str, bytes | str] = {}

@@ -22,18 +22,10 @@ from lgs_reports.periods import parse_period
 from lgs_reports.recommendations import recommend
 from lgs_reports.render import render_brief
 from lgs_reports.warehouse import Warehouse
-from tests.conftest import SHARED_DATA
-from tests.test_cross_engine import figures_of, throwaway_database
+from tests.conftest import SHARED_DATA, throwaway_database
+from tests.test_cross_engine import figures_of
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    warehouse = Warehouse(f"duckdb:///{tmp_path_factory.mktemp('real') / 'real.duckdb'}")
-    load_file(warehouse, SHARED_DATA / "online_retail_II.csv.gz")
-    yield warehouse
-    warehouse.dispose()
 
 
 @pytest.fixture(scope="module")

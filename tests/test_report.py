@@ -39,13 +39,6 @@ with RevisionStore(sys.argv[1]).period_lock(sys.argv[2], timeout=5):
 """
 
 
-@pytest.fixture
-def sampled(run_cli):
-    code, _, err = run_cli(["sample"])
-    assert code == 0, err
-    return run_cli
-
-
 def revision_dir(tmp_path: Path, period: str, revision: int = 1) -> Path:
     return tmp_path / "output" / period / f"r{revision}"
 

@@ -157,8 +157,7 @@ def test_closing_stops_a_typesetter_that_was_never_asked():
             os.kill(pid, 0)
 
 
-def test_a_brief_that_fails_before_the_pdf_leaves_no_typesetter_behind(run_cli):
-    assert run_cli(["sample"]).code == 0
-    result = run_cli(["--period", "1999", "--no-email"])
+def test_a_brief_that_fails_before_the_pdf_leaves_no_typesetter_behind(sampled):
+    result = sampled(["--period", "1999", "--no-email"])
     assert result.code == EXIT_BAD_INPUT, result.err
     assert multiprocessing.active_children() == []
