@@ -8,17 +8,21 @@ PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
 LGS_TEST_DATABASE_URL is set), then runs the brief N times per engine, each in
 a fresh process and a fresh output folder (so nothing is reused), and prints the
 median wall time, the median of each step the run logs (warehouse, query,
-analyse, recommend, draw, html, layout, write, archive), the import time (what is
-left), and the peak RSS of the run (``/usr/bin/time``'s maximum resident set).
+analyse, recommend, draw, html, layout, write, archive; the workers' steps overlap
+the main process's, so they add up to more than the wall time), the CPU time of
+the run and its workers (user + system) and the cores it kept busy (CPU over
+wall: 2 on a 2-core machine means the run can only get faster by doing less),
+and the peak RSS of the run (``/usr/bin/time``'s maximum resident set).
 
 ``--peers`` runs the brief side by side with the two yardsticks of
 ``../shared/peers`` (the notebook route and the plain script) on the same DuckDB
 warehouse: a warm-up round, then N rounds, each running every contender once, in
-turn, in fresh processes. It prints each one's median wall time, peak memory and
-seconds per page, and the ratios of ours to each peer; with ``--engine all`` the
-brief also runs on the PostgreSQL warehouse (the peers stay on DuckDB), and its
-ratio to the brief on DuckDB is printed. The peers' virtual environment is made
-once by ``../shared/peers/setup.sh`` (``--peers-venv``; a few minutes the first time).
+turn, in fresh processes. It prints each one's median wall time, CPU time and
+cores kept busy, peak memory and seconds per page, and the ratios of ours to each
+peer; with ``--engine all`` the brief also runs on the PostgreSQL warehouse (the
+peers stay on DuckDB), and its ratio to the brief on DuckDB is printed. The peers'
+virtual environment is made once by ``../shared/peers/setup.sh`` (``--peers-venv``;
+a few minutes the first time).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -40,18 +45,27 @@ from benchmarks.real_warehouses import bench_parser, real_warehouses  # noqa: E4
 
 STEP = re.compile(r"INFO (\w+): ([0-9.]+) s$")
 PEERS = REPO.parent / "shared" / "peers"
-PEAK = re.compile(r"PEAK (\d+)")
+MEASURED = re.compile(r"PEAK (\d+) CPU ([0-9.]+) ([0-9.]+)")
 
 
-def timed(command: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float, str]:
-    """Run ``command`` under /usr/bin/time: (wall seconds, peak MB, stderr); exit on failure.
+class Run(NamedTuple):
+    wall: float  # seconds
+    peak: float  # MB
+    cpu: float  # seconds, user + system, of the command and every process it waited for
+    pages: int
+
+
+def timed(command: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Run ``command`` under /usr/bin/time: (wall seconds, peak MB, CPU seconds, stderr);
+    exit on failure.
 
     The peak is the largest resident set of the command or of any process it waited
-    for (the notebook route's papermill, nbconvert and WeasyPrint are one after another).
+    for (the notebook route's papermill, nbconvert and WeasyPrint are one after another);
+    the CPU time is theirs summed.
     """
     started = time.perf_counter()
     child = subprocess.run(
-        ["/usr/bin/time", "-f", "PEAK %M", *command],
+        ["/usr/bin/time", "-f", "PEAK %M CPU %U %S", *command],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -60,7 +74,8 @@ def timed(command: list[str], cwd: str, env: dict[str, str]) -> tuple[float, flo
     wall = time.perf_counter() - started
     if child.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{child.stderr[-3000:]}")
-    return wall, float(PEAK.findall(child.stderr)[-1]) / 1024, child.stderr
+    peak, user, system = MEASURED.findall(child.stderr)[-1]
+    return wall, float(peak) / 1024, float(user) + float(system), child.stderr
 
 
 def pages(pdf: Path) -> int:
@@ -69,28 +84,28 @@ def pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages)
 
 
-def one_run(url: str, period: str) -> tuple[float, dict[str, float], float, int]:
-    """The brief in a fresh process and output folder: wall, steps, peak MB, pages."""
+def one_run(url: str, period: str) -> tuple[Run, dict[str, float]]:
+    """The brief in a fresh process and output folder, and its steps."""
     with tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "LGS_DATABASE_URL": url, "LGS_OUTPUT_DIR": out}
         env.pop("LGS_CONFIG", None)
         command = [sys.executable, "-m", "lgs_reports", "--period", period, "--no-email"]
-        wall, peak, err = timed(command, out, env)
+        wall, peak, cpu, err = timed(command, out, env)
         pdf = next(Path(out).glob(f"{period}/r1/*.pdf"))
         steps = {
             m.group(1): float(m.group(2)) for line in err.splitlines() if (m := STEP.search(line))
         }
-        return wall, steps, peak, pages(pdf)
+        return Run(wall, peak, cpu, pages(pdf)), steps
 
 
-def notebook_route(venv: Path, db: str, period: str) -> tuple[float, float, int]:
+def notebook_route(venv: Path, db: str, period: str) -> Run:
     with tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "PEER_VENV": str(venv), "PERIOD": period, "DB": db, "OUT": out}
-        wall, peak, _ = timed(["bash", str(PEERS / "notebook_route" / "run.sh")], out, env)
-        return wall, peak, pages(Path(out) / "report.pdf")
+        wall, peak, cpu, _ = timed(["bash", str(PEERS / "notebook_route" / "run.sh")], out, env)
+        return Run(wall, peak, cpu, pages(Path(out) / "report.pdf"))
 
 
-def plain_script(venv: Path, db: str, period: str) -> tuple[float, float, int]:
+def plain_script(venv: Path, db: str, period: str) -> Run:
     with tempfile.TemporaryDirectory() as out:
         pdf = Path(out) / "report.pdf"
         command = [
@@ -98,8 +113,8 @@ def plain_script(venv: Path, db: str, period: str) -> tuple[float, float, int]:
             str(PEERS / "plain_script" / "report.py"),
             *("--period", period, "--db", db, "--out", str(pdf)),
         ]
-        wall, peak, _ = timed(command, out, dict(os.environ))
-        return wall, peak, pages(pdf)
+        wall, peak, cpu, _ = timed(command, out, dict(os.environ))
+        return Run(wall, peak, cpu, pages(pdf))
 
 
 def peers_venv(path: Path) -> Path:
@@ -113,42 +128,46 @@ def peers(args: argparse.Namespace) -> None:
     venv = peers_venv(Path(args.peers_venv))
     with real_warehouses(args.engine) as urls:
         db = urls["duckdb"].removeprefix("duckdb:///")
-        contenders: dict[str, Callable[[], tuple[float, float, int]]] = {
+        contenders: dict[str, Callable[[], Run]] = {
             "notebook route": lambda: notebook_route(venv, db, args.period),
             "plain script": lambda: plain_script(venv, db, args.period),
         }
         for engine, url in urls.items():
-            contenders[f"the brief ({engine})"] = lambda url=url: brief(url, args.period)
-        results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in contenders}
+            contenders[f"the brief ({engine})"] = lambda url=url: one_run(url, args.period)[0]
+        results: dict[str, list[Run]] = {name: [] for name in contenders}
         for round_ in range(args.runs + 1):  # round 0 warms the caches and is not counted
             for name, run in contenders.items():
                 result = run()
                 if round_:
                     results[name].append(result)
             print(f"round {round_} done" if round_ else "warm-up done", flush=True)
-    medians = {
-        name: (
-            statistics.median(r[0] for r in rs),
-            statistics.median(r[1] for r in rs),
-            rs[0][2],
-        )
-        for name, rs in results.items()
-    }
+    medians = {name: median_run(runs) for name, runs in results.items()}
     print(f"\n--period {args.period}, {args.runs} runs each after a warm-up, medians:")
-    for name, (wall, peak, n) in medians.items():
-        print(f"  {name:<22} {wall:6.2f} s  {peak:5.0f} MB  {n:2d} pages  {wall / n:.2f} s a page")
+    for name, run in medians.items():
+        print(
+            f"  {name:<22} {run.wall:6.2f} s  CPU {run.cpu:5.2f} s ({run.cpu / run.wall:.1f} cores)"
+            f"  {run.peak:5.0f} MB  {run.pages:2d} pages  {run.wall / run.pages:.2f} s a page"
+        )
     ours = medians["the brief (duckdb)"]
     for peer in ("notebook route", "plain script"):
-        wall, peak, _ = medians[peer]
-        print(f"  ours / {peer:<15} wall {ours[0] / wall:.2f}x  peak {ours[1] / peak:.2f}x")
+        theirs = medians[peer]
+        print(
+            f"  ours / {peer:<15} wall {ours.wall / theirs.wall:.2f}x"
+            f"  peak {ours.peak / theirs.peak:.2f}x  CPU {ours.cpu / theirs.cpu:.2f}x"
+        )
     if "the brief (postgresql)" in medians:
-        ratio = medians["the brief (postgresql)"][0] / ours[0]
+        ratio = medians["the brief (postgresql)"].wall / ours.wall
         print(f"  ours on PostgreSQL / on DuckDB: {ratio:.2f}x")
 
 
-def brief(url: str, period: str) -> tuple[float, float, int]:
-    wall, _steps, peak, n = one_run(url, period)
-    return wall, peak, n
+def median_run(runs: list[Run]) -> Run:
+    """Each measure's median (the pages of the first run: every run makes the same PDF)."""
+    return Run(
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.peak for r in runs),
+        statistics.median(r.cpu for r in runs),
+        runs[0].pages,
+    )
 
 
 def main() -> None:
@@ -171,23 +190,19 @@ def main() -> None:
         return
     with real_warehouses(args.engine) as urls:
         for name, url in urls.items():
-            runs = [one_run(url, args.period) for _ in range(args.runs)]
-            walls = [r[0] for r in runs]
-            names = list(runs[0][1])
-            steps = {n: statistics.median(r[1].get(n, 0.0) for r in runs) for n in names}
-            other = statistics.median(
-                w - sum(r[1].values()) for w, r in zip(walls, runs, strict=True)
-            )
+            measured = [one_run(url, args.period) for _ in range(args.runs)]
+            runs = [run for run, _ in measured]
+            walls = [run.wall for run in runs]
+            names = list(measured[0][1])
+            steps = {n: statistics.median(s.get(n, 0.0) for _, s in measured) for n in names}
+            middle = median_run(runs)
             print(
-                f"{name}: --period {args.period}: median {statistics.median(walls):.2f} s "
+                f"{name}: --period {args.period}: median {middle.wall:.2f} s "
                 f"(min {min(walls):.2f}, max {max(walls):.2f}), "
-                f"peak {max(r[2] for r in runs):.0f} MB, {runs[0][3]} pages"
+                f"CPU {middle.cpu:.2f} s ({middle.cpu / middle.wall:.1f} cores), "
+                f"peak {max(run.peak for run in runs):.0f} MB, {middle.pages} pages"
             )
-            print(
-                "  "
-                + ", ".join(f"{n} {s:.2f}" for n, s in steps.items())
-                + f", imports and start-up {other:.2f}"
-            )
+            print("  " + ", ".join(f"{n} {s:.2f}" for n, s in steps.items()))
 
 
 if __name__ == "__main__":
