@@ -18,7 +18,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from tests.pgserver import server_url  # noqa: E402
+from tests.pgserver import admin_engine, server_url, throwaway_database  # noqa: E402
 
 DUMP = REPO.parent / "shared" / "data" / "retail.sql.gz"
 CSV = REPO.parent / "shared" / "data" / "online_retail_II.csv.gz"
@@ -71,20 +71,12 @@ _databases = itertools.count()
 @contextlib.contextmanager
 def fresh_database(server_url: str) -> Iterator[str]:
     """A new, empty database on that server (its user needs CREATEDB), dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(
-        make_url(server_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
-    )
+    admin = admin_engine(server_url)
     name = f"lgs_bench_{os.getpid()}_{next(_databases)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        with throwaway_database(server_url, admin, name) as url:
+            yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -33,7 +33,6 @@ Markers (registered in pyproject.toml): ``postgres`` (needs the server),
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import gzip
@@ -49,14 +48,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from lgs_reports.charts import draw_charts
 from lgs_reports.load.readers import COLUMNS, PUBLIC_COLUMNS
 from lgs_reports.sample import load_sample
 from lgs_reports.warehouse import Warehouse
-from tests.pgserver import find_bin_dir, server_url
+from tests.pgserver import admin_engine, find_bin_dir, server_url, throwaway_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -127,30 +126,12 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pg_admin(pg_url: str) -> Iterator[Engine]:
     """An autocommit engine on the server's own database, to create and drop test databases."""
-    url = make_url(pg_url).set(drivername="postgresql+psycopg2")
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    engine = admin_engine(pg_url)
     yield engine
     engine.dispose()
 
 
 _database_numbers = itertools.count(1)
-
-
-@contextlib.contextmanager
-def throwaway_database(
-    pg_url: str, pg_admin: Engine, name: str, *, template: str | None = None
-) -> Iterator[str]:
-    """A new database on the test server (a copy of ``template``, if given): its URL,
-    dropped after."""
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with pg_admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(

@@ -3,7 +3,8 @@
 Started from the server binaries on the machine (``/usr/lib/postgresql/*/bin``)
 in a temporary folder, listening on a free localhost port, with fsync off
 (nothing here must survive a crash). PostgreSQL refuses to run as root, so as
-root the cluster runs as the ``postgres`` user (or ``nobody``).
+root the cluster runs as the ``postgres`` user (or ``nobody``). On a server, each
+test module or benchmark works in a `throwaway_database` of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def find_bin_dir() -> Path | None:
@@ -147,3 +149,32 @@ if __name__ == "__main__":  # a server for manual use: python tests/pgserver.py
         with contextlib.suppress(KeyboardInterrupt):
             while True:
                 time.sleep(3600)
+
+
+def admin_engine(server_url: str) -> Any:
+    """An autocommit SQLAlchemy engine on the server's URL, to create and drop databases."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url).set(drivername="postgresql+psycopg2")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@contextlib.contextmanager
+def throwaway_database(
+    server_url: str, admin: Any, name: str, *, template: str | None = None
+) -> Iterator[str]:
+    """A new database ``name`` on the server (a copy of ``template``, if given), made with
+    the `admin_engine` ``admin``: its URL; dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

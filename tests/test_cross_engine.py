@@ -14,7 +14,7 @@ from lgs_reports.figures_json import build_figures, figures_json
 from lgs_reports.periods import parse_period
 from lgs_reports.recommendations import recommend
 from lgs_reports.warehouse import Warehouse
-from tests.conftest import throwaway_database
+from tests.pgserver import throwaway_database
 
 PERIODS = ["2011", "2011-Q4", "2011-11", "2011-12", "2010-12", "2010", "2010-Q1"]
 

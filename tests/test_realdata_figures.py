@@ -22,7 +22,8 @@ from lgs_reports.periods import parse_period
 from lgs_reports.recommendations import recommend
 from lgs_reports.render import render_brief
 from lgs_reports.warehouse import Warehouse
-from tests.conftest import SHARED_DATA, throwaway_database
+from tests.conftest import SHARED_DATA
+from tests.pgserver import throwaway_database
 from tests.test_cross_engine import figures_of
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
