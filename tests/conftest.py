@@ -55,7 +55,13 @@ from lgs_reports.charts import draw_charts
 from lgs_reports.load.readers import COLUMNS, PUBLIC_COLUMNS
 from lgs_reports.sample import load_sample
 from lgs_reports.warehouse import Warehouse
-from tests.pgserver import admin_engine, find_bin_dir, server_url, throwaway_database
+from tests.pgserver import (
+    admin_engine,
+    find_bin_dir,
+    recreate_database,
+    server_url,
+    throwaway_database,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -293,9 +299,7 @@ def sampled(
         shutil.copyfile(request.getfixturevalue("duckdb_sample"), url.database)
     else:
         template = request.getfixturevalue("postgres_sample")
-        with request.getfixturevalue("pg_admin").connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{url.database}"'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
+        recreate_database(request.getfixturevalue("pg_admin"), url.database, template=template)
     return run_cli
 
 

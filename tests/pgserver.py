@@ -169,12 +169,20 @@ def throwaway_database(
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    recreate_database(admin, name, template=template)
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def recreate_database(admin: Any, name: str, *, template: str | None = None) -> None:
+    """Drop database ``name`` if it exists, and create it again: empty, or a copy of
+    ``template``."""
+    from sqlalchemy import text
+
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
