@@ -152,9 +152,7 @@ class Warehouse:
                 conn = stack.enter_context(self.connect())
                 reader = Reader([conn])
             else:
-                first = stack.enter_context(self.connect())
-                first = first.execution_options(isolation_level="REPEATABLE READ")
-                execute(first, "warehouse/postgresql_read_only")
+                first = _read_only(stack.enter_context(self.connect()))
                 # Before the snapshot is taken: wait for a load that is rebuilding the
                 # tables, and make the next one wait for this brief (a rebuilt table is
                 # not MVCC-safe: a snapshot older than it would see it empty). An advisory
@@ -162,10 +160,10 @@ class Warehouse:
                 # connection's reads behind it, and the brief would wait for itself.
                 execute(first, "warehouse/postgresql_lock_shared", key=LOCK_KEY)
                 snapshot = execute(first, "warehouse/postgresql_export_snapshot").scalar_one()
-                second = stack.enter_context(self.connect())
-                second = second.execution_options(isolation_level="REPEATABLE READ")
-                execute(second, "warehouse/postgresql_read_only")
+                second = _read_only(stack.enter_context(self.connect()))
                 execute(second, "warehouse/postgresql_use_snapshot", snapshot=snapshot)
+                for conn in (first, second):
+                    execute(conn, "warehouse/postgresql_no_jit")
                 reader = Reader([first, second])
             stack.callback(reader.close)
             yield reader  # database errors are mapped by connect() as they pass through
@@ -178,7 +176,7 @@ class Warehouse:
             # wait for briefs still reading the tables about to be replaced (see reader())
             execute(conn, "warehouse/postgresql_lock_exclusive", key=LOCK_KEY)
             execute(conn, "warehouse/postgresql_rebuild_memory")
-            execute(conn, "warehouse/postgresql_rebuild_no_jit")
+            execute(conn, "warehouse/postgresql_no_jit")
         execute_script(conn, "schema/derived_lines")
         self._pair_corrections(conn)
         execute_script(conn, "schema/derived_invoices")
@@ -246,6 +244,13 @@ class Warehouse:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def _read_only(conn: Connection) -> Connection:
+    """A PostgreSQL connection of a brief: a REPEATABLE READ transaction that only reads."""
+    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    execute(conn, "warehouse/postgresql_read_only")
+    return conn
 
 
 def _describe(url: Any) -> str:

@@ -90,6 +90,18 @@ def test_a_reader_is_read_only(loaded):
                 conn.execute(text("DELETE FROM retail"))
 
 
+@postgres_only
+def test_a_reader_compiles_no_query_and_leaves_the_setting_as_it_was(loaded):
+    with loaded.connect() as conn:
+        server_default = conn.execute(text("SHOW jit")).scalar_one()
+    assert server_default == "on"  # PostgreSQL's default: what the reader has to turn off
+    with loaded.reader() as reader:
+        for conn in reader.connections:
+            assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+    with loaded.connect() as conn:  # the pool's connections, after the reader's transactions
+        assert conn.execute(text("SHOW jit")).scalar_one() == "on"
+
+
 def test_wrong_binds_fail_in_the_caller_before_anything_runs(loaded):
     with loaded.reader() as reader, pytest.raises(TypeError, match="missing \\['end'\\]"):
         reader.submit("period_totals", start=dt.datetime(2009, 12, 1))
