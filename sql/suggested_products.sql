@@ -17,6 +17,9 @@
 -- customer then walks down, for each best seller they bought, its companions from the
 -- strongest until the first they did not buy (usually the first): the best of those is the
 -- suggestion, without scoring every candidate against every product of every customer.
+-- The best sellers are numbered in the order of their codes, and the pairs, the baskets and
+-- the walk work on those numbers (a tie broken by number is broken by code): PostgreSQL
+-- sorts, joins and groups small integers far faster than product codes.
 -- :snapshot       timestamp  the snapshot (first instant after the window)
 -- :window_start   timestamp  the snapshot minus the RFM window
 -- :pool_size      int        how many best sellers are candidates
@@ -26,66 +29,71 @@
 -- paired_with     text       the product of the customer's it was most often bought with
 -- support         int        orders of the window holding both
 WITH RECURSIVE pool AS (
-    SELECT stock_code
-    FROM product_months
-    WHERE month >= cast(date_trunc('month', cast(:window_start AS timestamp)) AS date)
-      AND month < cast(cast(:snapshot AS timestamp) AS date)
-    GROUP BY stock_code
-    HAVING sum(net) > 0
-    ORDER BY sum(net) DESC, stock_code
-    LIMIT :pool_size
+    -- the best sellers, numbered in the order of their codes
+    SELECT stock_code, row_number() OVER (ORDER BY stock_code) AS pid
+    FROM (
+        SELECT stock_code
+        FROM product_months
+        WHERE month >= cast(date_trunc('month', cast(:window_start AS timestamp)) AS date)
+          AND month < cast(cast(:snapshot AS timestamp) AS date)
+        GROUP BY stock_code
+        HAVING sum(net) > 0
+        ORDER BY sum(net) DESC, stock_code
+        LIMIT :pool_size
+    ) AS best
 ),
 pool_lines AS (
     -- each best seller once per order of the window, with the order's customer
-    SELECT DISTINCT l.invoice_no, l.customer_id, l.stock_code
+    SELECT l.invoice_no, l.customer_id, p.pid
     FROM lines AS l
+    JOIN pool AS p ON p.stock_code = l.stock_code
     JOIN invoices AS i ON i.invoice_no = l.invoice_no
     WHERE i.is_order
-      AND l.stock_code IN (SELECT stock_code FROM pool)
       AND l.line_class = 'placed' AND NOT l.reversed AND l.quantity > 0
       -- an order's time is its earliest line's: its lines start inside the window
       AND l.invoice_date >= cast(:window_start AS timestamp)
       AND i.invoice_date >= cast(:window_start AS timestamp)
       AND i.invoice_date < cast(:snapshot AS timestamp)
+    GROUP BY l.invoice_no, l.customer_id, p.pid
 ),
 pair_support AS (
-    SELECT a.stock_code AS first_code, b.stock_code AS second_code, count(*) AS support
+    SELECT a.pid AS first_pid, b.pid AS second_pid, count(*) AS support
     FROM pool_lines AS a
-    JOIN pool_lines AS b ON b.invoice_no = a.invoice_no AND b.stock_code > a.stock_code
-    GROUP BY a.stock_code, b.stock_code
+    JOIN pool_lines AS b ON b.invoice_no = a.invoice_no AND b.pid > a.pid
+    GROUP BY a.pid, b.pid
 ),
 companions AS (
     -- each best seller's companions, strongest first (rank 1), ties by code
     SELECT bought, candidate, support,
            row_number() OVER (PARTITION BY bought ORDER BY support DESC, candidate) AS rank
     FROM (
-        SELECT first_code AS bought, second_code AS candidate, support FROM pair_support
+        SELECT first_pid AS bought, second_pid AS candidate, support FROM pair_support
         UNION ALL
-        SELECT second_code, first_code, support FROM pair_support
+        SELECT second_pid, first_pid, support FROM pair_support
     ) AS both_ways
 ),
 bought AS (
-    SELECT customer_id, stock_code
+    SELECT customer_id, pid
     FROM pool_lines
     WHERE customer_id IS NOT NULL
-    GROUP BY customer_id, stock_code
+    GROUP BY customer_id, pid
 ),
 baskets AS (
-    -- what each customer bought, as ",22423,85123A," (product codes hold no comma)
-    SELECT customer_id, ',' || string_agg(stock_code, ',') || ',' AS codes
+    -- what each customer bought, as ",7,42,93,"
+    SELECT customer_id, ',' || string_agg(cast(pid AS text), ',') || ',' AS pids
     FROM bought
     GROUP BY customer_id
 ),
 walk AS (
     -- down each bought product's companions until the first one the customer did not buy
-    SELECT b.customer_id, b.stock_code AS bought, k.codes, c.rank, c.candidate, c.support,
-           strpos(k.codes, ',' || c.candidate || ',') > 0 AS owned
+    SELECT b.customer_id, b.pid AS bought, k.pids, c.rank, c.candidate, c.support,
+           strpos(k.pids, ',' || cast(c.candidate AS text) || ',') > 0 AS owned
     FROM bought AS b
     JOIN baskets AS k ON k.customer_id = b.customer_id
-    JOIN companions AS c ON c.bought = b.stock_code AND c.rank = 1
+    JOIN companions AS c ON c.bought = b.pid AND c.rank = 1
     UNION ALL
-    SELECT w.customer_id, w.bought, w.codes, c.rank, c.candidate, c.support,
-           strpos(w.codes, ',' || c.candidate || ',') > 0
+    SELECT w.customer_id, w.bought, w.pids, c.rank, c.candidate, c.support,
+           strpos(w.pids, ',' || cast(c.candidate AS text) || ',') > 0
     FROM walk AS w
     JOIN companions AS c ON c.bought = w.bought AND c.rank = w.rank + 1
     WHERE w.owned
@@ -100,11 +108,13 @@ ranked AS (
 )
 SELECT
     r.customer_id,
-    r.candidate AS stock_code,
+    suggested.stock_code,
     p.description,
-    r.bought AS paired_with,
+    partner.stock_code AS paired_with,
     cast(r.support AS bigint) AS support
 FROM ranked AS r
-JOIN products AS p ON p.stock_code = r.candidate
+JOIN pool AS suggested ON suggested.pid = r.candidate
+JOIN pool AS partner ON partner.pid = r.bought
+JOIN products AS p ON p.stock_code = suggested.stock_code
 WHERE r.rank = 1
 ORDER BY r.customer_id
