@@ -39,13 +39,13 @@ QUERIES = r"""
 import datetime as dt, json, sys, time
 from lgs_reports.dataset import SUGGESTION_POOL
 from lgs_reports.periods import Coverage, parse_period
-from lgs_reports.queries import run_query
 from lgs_reports.warehouse import Warehouse
 
 url, period = sys.argv[1], sys.argv[2]
 warehouse = Warehouse(url)
-with warehouse.connect() as conn:  # connect once, outside the timing, like a run does
-    window = run_query(conn, "data_window")
+# the brief's reader (its transaction settings too), opened outside the timing, like a run does
+with warehouse.reader() as reader:
+    window = reader.run("data_window")
     first, last = (window.at[0, c].to_pydatetime() for c in ("first_invoice", "last_invoice"))
     at = dt.datetime.combine(Coverage(parse_period(period), first, last).snapshot, dt.time())
     year = dt.timedelta(days=365)
@@ -59,7 +59,7 @@ with warehouse.connect() as conn:  # connect once, outside the timing, like a ru
     seconds = {}
     for name, given in runs.items():
         start = time.perf_counter()
-        rows = len(run_query(conn, name, **given))
+        rows = len(reader.run(name, **given))
         seconds[name] = (time.perf_counter() - start, rows)
 print(json.dumps(seconds))
 """
