@@ -94,12 +94,13 @@ def test_a_reader_is_read_only(loaded):
 def test_a_reader_compiles_no_query_and_leaves_the_setting_as_it_was(loaded):
     with loaded.connect() as conn:
         server_default = conn.execute(text("SHOW jit")).scalar_one()
-    assert server_default == "on"  # PostgreSQL's default: what the reader has to turn off
+    if server_default != "on":  # PostgreSQL's default is on; a server may turn it off itself
+        pytest.skip(f"the server's jit is {server_default}: nothing for a reader to turn off")
     with loaded.reader() as reader:
         for conn in reader.connections:
             assert conn.execute(text("SHOW jit")).scalar_one() == "off"
     with loaded.connect() as conn:  # the pool's connections, after the reader's transactions
-        assert conn.execute(text("SHOW jit")).scalar_one() == "on"
+        assert conn.execute(text("SHOW jit")).scalar_one() == server_default
 
 
 def test_wrong_binds_fail_in_the_caller_before_anything_runs(loaded):
