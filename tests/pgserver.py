@@ -3,8 +3,8 @@
 Started from the server binaries on the machine (``/usr/lib/postgresql/*/bin``)
 in a temporary folder, listening on a free localhost port, with fsync off
 (nothing here must survive a crash). PostgreSQL refuses to run as root, so as
-root the cluster runs as the ``postgres`` user (or ``nobody``). On a server, each
-test module or benchmark works in a `throwaway_database` of its own.
+root the cluster runs as the ``postgres`` user (or ``nobody``). On a server, tests
+and benchmarks work in databases of their own (`throwaway_database`).
 """
 
 from __future__ import annotations
@@ -143,14 +143,6 @@ def server_url() -> Iterator[str]:
         yield url
 
 
-if __name__ == "__main__":  # a server for manual use: python tests/pgserver.py
-    with postgres_server() as url:
-        print(url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
-
-
 def admin_engine(server_url: str) -> Any:
     """An autocommit SQLAlchemy engine on the server's URL, to create and drop databases."""
     from sqlalchemy import create_engine
@@ -166,15 +158,13 @@ def throwaway_database(
 ) -> Iterator[str]:
     """A new database ``name`` on the server (a copy of ``template``, if given), made with
     the `admin_engine` ``admin``: its URL; dropped afterwards."""
-    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     recreate_database(admin, name, template=template)
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
 
 
 def recreate_database(admin: Any, name: str, *, template: str | None = None) -> None:
@@ -182,7 +172,23 @@ def recreate_database(admin: Any, name: str, *, template: str | None = None) -> 
     ``template``."""
     from sqlalchemy import text
 
+    drop_database(admin, name)
     copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+
+
+def drop_database(admin: Any, name: str) -> None:
+    """Drop database ``name`` if it exists, closing whatever is still connected to it."""
+    from sqlalchemy import text
+
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":  # a server for manual use: python tests/pgserver.py
+    with postgres_server() as url:
+        print(url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
