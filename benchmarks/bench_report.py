@@ -3,16 +3,17 @@
     python benchmarks/bench_report.py [--runs 5] [--period 2011] [--engine all]
     python benchmarks/bench_report.py --peers [--runs 5] [--peers-venv DIR]
 
-Loads ../shared/data/retail.sql.gz into a fresh DuckDB file and a fresh
-PostgreSQL database (a throwaway cluster from tests/pgserver.py unless
-LGS_TEST_DATABASE_URL is set), then runs the brief N times per engine, each in
-a fresh process and a fresh output folder (so nothing is reused), and prints the
-median wall time, the median of each step the run logs (warehouse, query,
+Loads ../shared/data/retail.sql.gz into a fresh DuckDB file and a fresh PostgreSQL
+database (a throwaway cluster from tests/pgserver.py unless LGS_TEST_DATABASE_URL is
+set), then runs the brief N times per engine after a warm-up run (the engines in
+turn), each in a fresh process and a fresh output folder (so nothing is reused), and
+prints the median wall time, the median of each step the run logs (warehouse, query,
 analyse, recommend, draw, html, layout, write, archive; the workers' steps overlap
-the main process's, so they add up to more than the wall time), the CPU time of
-the run and its workers (user + system) and the cores it kept busy (CPU over
-wall: 2 on a 2-core machine means the run can only get faster by doing less),
-and the peak RSS of the run (``/usr/bin/time``'s maximum resident set).
+the main process's, so they add up to more than the wall time), the CPU time of the
+run and its workers (user + system) and the cores it kept busy (CPU over wall: 2 on
+a 2-core machine means the run can only get faster by doing less), and the peak RSS
+of the run (``/usr/bin/time``'s maximum resident set); with ``--engine all``, the
+brief's wall time on PostgreSQL over its time on DuckDB.
 
 ``--peers`` runs the brief side by side with the two yardsticks of
 ``../shared/peers`` (the notebook route and the plain script) on the same DuckDB
@@ -37,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -46,6 +47,7 @@ from benchmarks.real_warehouses import bench_parser, real_warehouses  # noqa: E4
 STEP = re.compile(r"INFO (\w+): ([0-9.]+) s$")
 PEERS = REPO.parent / "shared" / "peers"
 MEASURED = re.compile(r"PEAK (\d+) CPU ([0-9.]+) ([0-9.]+)")
+T = TypeVar("T")
 
 
 class Run(NamedTuple):
@@ -124,6 +126,20 @@ def peers_venv(path: Path) -> Path:
     return path
 
 
+def in_turn(contenders: dict[str, Callable[[], T]], runs: int) -> dict[str, list[T]]:
+    """Each contender's results of ``runs`` rounds, each round running every contender
+    once, in turn, after a warm-up round that is not counted: a drift of the machine's
+    speed touches them all alike."""
+    results: dict[str, list[T]] = {name: [] for name in contenders}
+    for round_ in range(runs + 1):
+        for name, run in contenders.items():
+            result = run()
+            if round_:
+                results[name].append(result)
+        print(f"round {round_} done" if round_ else "warm-up done", flush=True)
+    return results
+
+
 def peers(args: argparse.Namespace) -> None:
     venv = peers_venv(Path(args.peers_venv))
     with real_warehouses(args.engine) as urls:
@@ -134,13 +150,7 @@ def peers(args: argparse.Namespace) -> None:
         }
         for engine, url in urls.items():
             contenders[f"the brief ({engine})"] = lambda url=url: one_run(url, args.period)[0]
-        results: dict[str, list[Run]] = {name: [] for name in contenders}
-        for round_ in range(args.runs + 1):  # round 0 warms the caches and is not counted
-            for name, run in contenders.items():
-                result = run()
-                if round_:
-                    results[name].append(result)
-            print(f"round {round_} done" if round_ else "warm-up done", flush=True)
+        results = in_turn(contenders, args.runs)
     medians = {name: median_run(runs) for name, runs in results.items()}
     print(f"\n--period {args.period}, {args.runs} runs each after a warm-up, medians:")
     for name, run in medians.items():
@@ -189,20 +199,26 @@ def main() -> None:
         peers(args)
         return
     with real_warehouses(args.engine) as urls:
-        for name, url in urls.items():
-            measured = [one_run(url, args.period) for _ in range(args.runs)]
-            runs = [run for run, _ in measured]
-            walls = [run.wall for run in runs]
-            names = list(measured[0][1])
-            steps = {n: statistics.median(s.get(n, 0.0) for _, s in measured) for n in names}
-            middle = median_run(runs)
-            print(
-                f"{name}: --period {args.period}: median {middle.wall:.2f} s "
-                f"(min {min(walls):.2f}, max {max(walls):.2f}), "
-                f"CPU {middle.cpu:.2f} s ({middle.cpu / middle.wall:.1f} cores), "
-                f"peak {max(run.peak for run in runs):.0f} MB, {middle.pages} pages"
-            )
-            print("  " + ", ".join(f"{n} {s:.2f}" for n, s in steps.items()))
+        by_engine = in_turn(
+            {name: lambda url=url: one_run(url, args.period) for name, url in urls.items()},
+            args.runs,
+        )
+    middles = {}
+    for name, measured in by_engine.items():
+        runs = [run for run, _ in measured]
+        walls = [run.wall for run in runs]
+        names = list(measured[0][1])
+        steps = {n: statistics.median(s.get(n, 0.0) for _, s in measured) for n in names}
+        middle = middles[name] = median_run(runs)
+        print(
+            f"{name}: --period {args.period}: median {middle.wall:.2f} s "
+            f"(min {min(walls):.2f}, max {max(walls):.2f}), "
+            f"CPU {middle.cpu:.2f} s ({middle.cpu / middle.wall:.1f} cores), "
+            f"peak {max(run.peak for run in runs):.0f} MB, {middle.pages} pages"
+        )
+        print("  " + ", ".join(f"{n} {s:.2f}" for n, s in steps.items()))
+    if len(middles) == 2:
+        print(f"PostgreSQL / DuckDB: {middles['postgresql'].wall / middles['duckdb'].wall:.2f}x")
 
 
 if __name__ == "__main__":
